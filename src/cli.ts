@@ -1,0 +1,58 @@
+/**
+ * The `nestsim` command line. Each command lives in src/commands/ and registers itself here.
+ * Invoked from: bin/nestsim.js (and tests, which call main() or spawn the binary).
+ */
+import yargs from 'yargs';
+import { gsbCommand } from './commands/gsb.js';
+import { ExitCode, UserError } from './errors.js';
+
+/** Output sinks, replaceable in tests. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  readStdin(): Promise<Buffer>;
+}
+
+export const processIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  },
+};
+
+/** Runs the CLI and returns the process exit code; never throws. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  let exitCode: number = ExitCode.OK;
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+  const parser = yargs(argv)
+    .scriptName('nestsim')
+    .usage('$0 <command> [options]\n\nSimulates PAPR nested virtualization (L0/L1/L2) on IBM POWER.')
+    .command(gsbCommand(io, setExit))
+    .demandCommand(1, 'Name a command (see the list above).')
+    .strict()
+    .recommendCommands()
+    .help()
+    .version()
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UserError('', msg);
+    });
+  try {
+    await parser.parseAsync();
+  } catch (e) {
+    if (e instanceof UserError) {
+      io.err(`nestsim: ${e.message}\n`);
+      return ExitCode.USAGE;
+    }
+    io.err(`nestsim: internal error (a bug in nestsim, please report it): ${(e as Error)?.stack ?? e}\n`);
+    return ExitCode.INTERNAL;
+  }
+  return exitCode;
+}
