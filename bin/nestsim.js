@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Launcher: the CLI is compiled TypeScript in dist/ (built by `npm install` / `npm run build`).
 import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist', 'src', 'cli.js');

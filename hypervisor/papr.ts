@@ -132,7 +132,8 @@ export const RunFlags = {
   PRIVILEGED_DOORBELL: ibmBit(1),
   SYSTEM_RESET: ibmBit(2),
 } as const;
-export const RUN_FLAGS_DEFINED = RunFlags.EXTERNAL_INTERRUPT | RunFlags.PRIVILEGED_DOORBELL | RunFlags.SYSTEM_RESET;
+export const RUN_FLAGS_DEFINED =
+  RunFlags.EXTERNAL_INTERRUPT | RunFlags.PRIVILEGED_DOORBELL | RunFlags.SYSTEM_RESET;
 
 /** Flags of H_GUEST_DELETE (spec §5.7). */
 export const DeleteFlags = {

@@ -49,8 +49,17 @@ export const MSR_L1_SETTABLE = 0xefff_ffff_ffbf_efffn;
 type Row = Omit<ElementDef, 'cls'>;
 const rows: Row[] = [];
 
-function add(id: number, name: string, kind: ElementKind, scope: ElementScope, doc: string, extra?: Partial<Row>) {
-  const size = { blank: -1, u32: 4, u64: 8, vec128: 16, partitionTable: 24, processTable: 16, buffer: 16 }[kind];
+function add(
+  id: number,
+  name: string,
+  kind: ElementKind,
+  scope: ElementScope,
+  doc: string,
+  extra?: Partial<Row>,
+) {
+  const size = { blank: -1, u32: 4, u64: 8, vec128: 16, partitionTable: 24, processTable: 16, buffer: 16 }[
+    kind
+  ];
   rows.push({ id, name, size, kind, scope, l1Settable: true, doc, ...extra });
 }
 const readOnly = { l1Settable: false } as const;
@@ -128,7 +137,7 @@ const dwords: [string, string, Partial<Row>?][] = [
   ['CTRL', 'control register'],
   ['DPDES', 'directed privileged doorbell exception state'],
 ];
-dwords.forEach(([name, doc, extra], i) => add(0x1020 + i, name, 'u64', 'thread', doc, extra));
+for (const [i, [name, doc, extra]] of dwords.entries()) add(0x1020 + i, name, 'u64', 'thread', doc, extra);
 
 // Word registers (§8.3)
 const words: [string, string][] = [
@@ -148,15 +157,28 @@ const words: [string, string][] = [
   ['WORT', 'workload optimization register thread'],
   ['PSPB', 'problem state priority boost'],
 ];
-words.forEach(([name, doc], i) => add(0x2000 + i, name, 'u32', 'thread', doc));
+for (const [i, [name, doc]] of words.entries()) add(0x2000 + i, name, 'u32', 'thread', doc);
 
 // Vector registers and interrupt registers (§8.4)
 for (let n = 0; n < 64; n++) {
-  add(0x3000 + n, `VSR${n}`, 'vec128', 'thread', n < 32 ? `VSX register ${n} (dw0 = FPR${n})` : `VSX register ${n} (= VR${n - 32})`);
+  add(
+    0x3000 + n,
+    `VSR${n}`,
+    'vec128',
+    'thread',
+    n < 32 ? `VSX register ${n} (dw0 = FPR${n})` : `VSX register ${n} (= VR${n - 32})`,
+  );
 }
 add(0xf000, 'HDAR', 'u64', 'thread', 'effective address of a hypervisor data storage interrupt', readOnly);
 add(0xf001, 'HDSISR', 'u32', 'thread', 'cause of a hypervisor data storage interrupt', readOnly);
-add(0xf002, 'HEIR', 'u64', 'thread', 'instruction image of a hypervisor emulation assistance interrupt', readOnly);
+add(
+  0xf002,
+  'HEIR',
+  'u64',
+  'thread',
+  'instruction image of a hypervisor emulation assistance interrupt',
+  readOnly,
+);
 add(0xf003, 'ASDR', 'u64', 'thread', 'guest real address that failed partition-scoped translation', readOnly);
 
 /** The flat bitmap ranges of spec §9.3, in bitmap order. */
