@@ -1,0 +1,61 @@
+/**
+ * What L0 counts: hcalls by opcode and return code, exits by reason, runs and instructions per
+ * vCPU. Plain maps on the owning thread; the multicore runtime merges per-core copies at the end.
+ */
+import { hcallName, returnCodeName } from '../papr.js';
+
+/** Counters of one L0 (or of one core's share of it). */
+export class L0Stats {
+  /** opcode → return code → count */
+  readonly hcalls = new Map<number, Map<number, number>>();
+  /** exit vector → count */
+  readonly exits = new Map<number, number>();
+  /** "guest/vcpu" → { runs, instructions } */
+  readonly vcpus = new Map<string, { runs: number; instructions: number }>();
+
+  /** Counts `n` hcalls of `opcode` answered with `rc`. */
+  hcall(opcode: number, rc: number, n = 1): void {
+    let byRc = this.hcalls.get(opcode);
+    if (!byRc) {
+      byRc = new Map();
+      this.hcalls.set(opcode, byRc);
+    }
+    byRc.set(rc, (byRc.get(rc) ?? 0) + n);
+  }
+
+  /** Counts one exit of a run of vCPU `vcpuId` of guest `guestId`. */
+  exit(guestId: number, vcpuId: number, vector: number, instructions: number): void {
+    this.exits.set(vector, (this.exits.get(vector) ?? 0) + 1);
+    const key = `${guestId}/${vcpuId}`;
+    const v = this.vcpus.get(key) ?? { runs: 0, instructions: 0 };
+    v.runs++;
+    v.instructions += instructions;
+    this.vcpus.set(key, v);
+  }
+
+  /** Adds another set of counters into this one. */
+  merge(other: L0Stats): void {
+    for (const [op, byRc] of other.hcalls) for (const [rc, n] of byRc) this.hcall(op, rc, n);
+    for (const [vec, n] of other.exits) this.exits.set(vec, (this.exits.get(vec) ?? 0) + n);
+    for (const [key, v] of other.vcpus) {
+      const mine = this.vcpus.get(key) ?? { runs: 0, instructions: 0 };
+      mine.runs += v.runs;
+      mine.instructions += v.instructions;
+      this.vcpus.set(key, mine);
+    }
+  }
+
+  /** A JSON-friendly snapshot with names instead of numbers. */
+  toJSON(): {
+    hcalls: Record<string, Record<string, number>>;
+    exits: Record<string, number>;
+    vcpus: Record<string, { runs: number; instructions: number }>;
+  } {
+    const hcalls: Record<string, Record<string, number>> = {};
+    for (const [op, byRc] of this.hcalls) {
+      hcalls[hcallName(op)] = Object.fromEntries([...byRc].map(([rc, n]) => [returnCodeName(rc), n]));
+    }
+    const exits = Object.fromEntries([...this.exits].map(([v, n]) => [`0x${v.toString(16)}`, n]));
+    return { hcalls, exits, vcpus: Object.fromEntries(this.vcpus) };
+  }
+}
