@@ -7,9 +7,10 @@
  * coordinator's L0 does the global operations and each core serves the per-vCPU fast path on the
  * same shared state (docs/architecture.md, "L0 state").
  */
+import { R, VCPU_BYTES, Vcpu } from '../../cores/vcpu.js';
 import { DefaultLimits, H, type Limits } from '../papr.js';
 import { HCALL_HANDLERS } from './hcalls/index.js';
-import { Partitions } from './partitions.js';
+import { G, Partitions } from './partitions.js';
 import type { HcallRegs } from './regs.js';
 import { L0Stats } from './stats.js';
 
@@ -53,6 +54,9 @@ export type HcallHandler = (l0: L0, r: HcallRegs, core: number) => number;
 /** The L0 hypervisor of one simulation. */
 export class L0 {
   readonly parts: Partitions;
+  /** The canonical register areas of every vCPU slot, VCPU_BYTES apart (cores/vcpu.ts). */
+  readonly vcpuSab: SharedArrayBuffer;
+  private readonly vcpuViews: Vcpu[] = [];
   readonly stats = new L0Stats();
   /** Why the last hcall failed, for logs and traces (empty after a success). */
   lastReason = '';
@@ -66,6 +70,7 @@ export class L0 {
 
   constructor(readonly config: L0Config = defaultL0Config()) {
     this.parts = Partitions.create({ limits: config.limits, maxVcpus: config.maxVcpus });
+    this.vcpuSab = new SharedArrayBuffer(config.maxVcpus * VCPU_BYTES);
     this.createToken.busyLeft = config.faults.createBusy;
   }
 
@@ -86,8 +91,26 @@ export class L0 {
     return rc;
   }
 
-  /** Called when a vCPU slot is handed to a new vCPU: its register area starts zeroed. */
-  vcpuCreated(_slot: number, _guestId: number): void {}
+  /** The register area of vCPU slot `slot`. */
+  vcpu(slot: number): Vcpu {
+    let v = this.vcpuViews[slot];
+    if (!v) {
+      v = new Vcpu(this.vcpuSab, slot * VCPU_BYTES);
+      this.vcpuViews[slot] = v;
+    }
+    return v;
+  }
+
+  /**
+   * A slot is handed to a new vCPU: its registers start zeroed, with the guest's current TB offset
+   * (decisions table: TB_OFFSET set before a vCPU exists applies to it too).
+   */
+  vcpuCreated(slot: number, guestId: number): void {
+    const v = this.vcpu(slot);
+    v.clear();
+    v.w[R.TB_OFFSET] = this.parts.w[this.parts.guestWord(guestId, G.TB_OFFSET_HI)]!;
+    v.w[R.TB_OFFSET + 1] = this.parts.w[this.parts.guestWord(guestId, G.TB_OFFSET_LO)]!;
+  }
 
   /** Called once a guest is gone: its translations must go from every core. */
   guestDeleted(_guestId: number): void {}
