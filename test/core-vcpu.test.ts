@@ -95,6 +95,16 @@ describe('vCPU register area', () => {
       ['VTB', R.VTB],
       ['CFAR', R.CFAR],
       ['DPDES', R.DPDES],
+      ['MMCR0', R.MMCR0],
+      ['MMCR1', R.MMCR1],
+      ['MMCR2', R.MMCR2],
+      ['MMCRA', R.MMCRA],
+      ['SIER', R.SIER],
+      ['SDAR', R.SDAR],
+      ['SIAR', R.SIAR],
+      ['BESCR', R.BESCR],
+      ['EBBHR', R.EBBHR],
+      ['EBBRR', R.EBBRR],
     ];
     for (const [name, idx] of at) {
       const e = elementByName(name)!;
@@ -108,6 +118,7 @@ describe('vCPU register area', () => {
       ['PIDR', R.PIDR],
       ['HDSISR', R.HDSISR],
       ['PMC1', R.PMC1],
+      ['PSPB', R.PSPB],
       ['VRSAVE', R.VRSAVE],
     ] as const) {
       const e = elementByName(name)!;
