@@ -6,7 +6,8 @@
  * window, with pages that can be unmapped or made read-only to produce HDSI/HISI causes.
  */
 import { Core, type Core as CoreT, type ExitRecord } from '../cores/core.js';
-import { assembleLE } from '../cores/encode.js';
+import { assembleLE, encode } from '../cores/encode.js';
+import { invalidateCode } from '../cores/isa/predecode.js';
 import { Access, type AccessKind, type Partition } from '../cores/mmu.js';
 import { R, Vcpu } from '../cores/vcpu.js';
 import { GuestRam } from '../mem/ram.js';
@@ -75,6 +76,7 @@ export function machine(program: readonly number[] = [], opts: { ramBytes?: numb
     vcpu,
     load(l2ra, words) {
       ram.u8.set(assembleLE(words), l2ra + part.offset);
+      invalidateCode(core.code.gen); // a TypeScript writer of L2 code announces it, as a loader must
     },
     run(budget = 1_000_000, hdecExpiryTb?: number) {
       return core.run(vcpu, { core, partition: part, hdecExpiryTb }, budget);
@@ -96,3 +98,33 @@ export const xerOf = (m: Machine): string =>
 
 /** Unsigned 64-bit value of a signed bigint (test inputs like -1n). */
 export const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+
+/** Register state for `step`: GPRs by number, and optionally CR, XER, CTR, LR. */
+export interface Regs {
+  gpr?: Record<number, bigint>;
+  cr?: number;
+  xer?: bigint;
+  ctr?: bigint;
+  lr?: bigint;
+}
+
+/**
+ * Runs `words` then `sc 1` from CODE on `m` after setting `regs` (other GPRs zeroed), and checks
+ * that the run ended at that hcall having retired every instruction. Returns the exit record.
+ */
+export function step(m: Machine, words: readonly number[], regs: Regs = {}): ExitRecord {
+  m.load(CODE, [...words, encode.sc!(1)]);
+  const v = m.vcpu;
+  for (let n = 0; n < 32; n++) v.setGpr(n, regs.gpr?.[n] ?? 0n);
+  v.w[R.CR] = regs.cr ?? 0;
+  v.set(0x1024, regs.xer ?? 0n);
+  v.set64(R.CTR, regs.ctr ?? 0n);
+  v.set64(R.LR, regs.lr ?? 0n);
+  v.set(0x1021, BigInt(CODE));
+  const x = m.run();
+  if (x.vector !== 0xc00 || x.retired !== words.length + 1 || x.niaLo !== CODE + 4 * words.length + 4)
+    throw new Error(
+      `step: ended with vector 0x${x.vector.toString(16)} after ${x.retired} instructions at 0x${x.nia.toString(16)}`,
+    );
+  return x;
+}
