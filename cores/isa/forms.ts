@@ -26,7 +26,7 @@ const f = (first: number, width: number, extra: Omit<FieldDef, 'parts'> = {}): F
  * Every operand field, by the name the book's instruction descriptions use. Names that mean the
  * same bits in several forms (RT, RS, BO, TO, BT …) are listed once per name.
  */
-export const FIELDS = {
+const fieldDefs = {
   RT: f(6, 5),
   RS: f(6, 5),
   BO: f(6, 5),
@@ -121,7 +121,9 @@ export const FIELDS = {
 } as const satisfies Record<string, FieldDef>;
 
 /** A field name. */
-export type FieldName = keyof typeof FIELDS;
+export type FieldName = keyof typeof fieldDefs;
+/** Every operand field by name. */
+export const FIELDS: Readonly<Record<FieldName, FieldDef>> = fieldDefs;
 
 /** Reads field `def` from instruction word `insn` (slow path: decoder checks, disassembler, tests). */
 export function fieldValue(def: FieldDef, insn: number): number {
