@@ -52,14 +52,16 @@ export interface RamViews {
 }
 
 /**
- * Partition-scoped translation as the core needs it from mem/ (radix walk + per-core Tlb).
- * `translate` returns the L1RA (≥ 0) or -1 with `cause` holding HDSISR bits. It sets R/C as a
- * guest-visible walk does. `sync` is the check-point generation sync; it returns true when cached
- * translations were dropped (the core then flushes its EA TLB).
+ * Partition-scoped translation as the core needs it from mem/ (mem/partition.ts PartitionMmu:
+ * radix walk + per-core Tlb). `translate` returns the L1RA (≥ 0) or -1 with `cause` holding
+ * HDSISR bits (HSRR1 bits for a fetch), or `machineCheck` set when the walk or the page lies
+ * outside L1 RAM. It sets R/C as a guest-visible walk does. `sync` is the check-point generation
+ * sync; it returns true when cached translations were dropped (the core then flushes its EA TLB).
  */
 export interface Partition {
   translate(l2ra: number, access: AccessKind): number;
-  cause: number;
+  readonly cause: number;
+  readonly machineCheck?: boolean;
   sync(): boolean;
 }
 
@@ -137,7 +139,8 @@ export class Mmu {
     if (l2ra >= L2RA_LIMIT) return this.fail(Fault.PARTITION, acc, hi, lo, l2ra, 0x4000_0000);
     const p = this.partition;
     const l1ra = p.translate(l2ra, acc);
-    if (l1ra < 0) return this.fail(Fault.PARTITION, acc, hi, lo, l2ra, p.cause);
+    if (l1ra < 0)
+      return this.fail(p.machineCheck ? Fault.MACHINE_CHECK : Fault.PARTITION, acc, hi, lo, l2ra, p.cause);
     const page = l1ra - (l1ra % PAGE);
     if (page + PAGE > this.ramBytes) return this.fail(Fault.MACHINE_CHECK, acc, hi, lo, l2ra, 0);
     const pg = lo >>> 12;

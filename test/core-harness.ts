@@ -1,16 +1,20 @@
 /**
- * Shared set-up for the core tests (not a test file): L1 RAM, a partition, a core and a vCPU
- * with a little program loaded at CODE, in 64-bit little-endian guest real mode.
+ * Shared set-up for the core tests (not a test file): L1 RAM (mem/ram.ts), an L2 partition whose
+ * partition-scoped radix tree L1 built with mem/radix-writer.ts, a core and a vCPU with a little
+ * program loaded at CODE, in 64-bit little-endian guest real mode.
  *
- * `FlatPartition` is a stand-in until mem/radix.ts lands: L2RA → L1RA = L2RA + offset inside a
- * window, with pages that can be unmapped or made read-only to produce HDSI/HISI causes.
+ * Layout of the 4 MiB L1 RAM: radix tables in [0, 1 MiB), L2 memory (1 MiB, 4K pages, RWX) at
+ * L1RA [L2_BASE, L2_BASE + 1 MiB) mapped at L2RA [0, 1 MiB), so L2RA ≠ L1RA in every test.
  */
-import { Core, type Core as CoreT, type ExitRecord } from '../cores/core.js';
+import { Core, type ExitRecord } from '../cores/core.js';
 import { assembleLE, encode } from '../cores/encode.js';
 import { invalidateCode } from '../cores/isa/predecode.js';
-import { Access, type AccessKind, type Partition } from '../cores/mmu.js';
+import type { AccessKind, Partition } from '../cores/mmu.js';
 import { R, Vcpu } from '../cores/vcpu.js';
+import { GUEST_ACCESS, Perm, partitionScopedWalk, Translation } from '../mem/radix.js';
+import { bumpAllocator, MapStatus, RadixWriter } from '../mem/radix-writer.js';
 import { GuestRam } from '../mem/ram.js';
+import { asL1RA, asL2RA } from '../mem/types.js';
 
 /** Where test programs start (L2 real address). */
 export const CODE = 0x1000;
@@ -18,41 +22,69 @@ export const CODE = 0x1000;
 export const DATA = 0x8000;
 /** MSR for a 64-bit little-endian guest in real mode. */
 export const MSR_SF_LE = 0x8000_0000_0000_0001n;
+/** L1RA of L2RA 0. */
+export const L2_BASE = 0x10_0000;
+/** Bytes of L2 memory mapped. */
+export const L2_BYTES = 0x10_0000;
 
-/** L2RA → L1RA = L2RA + offset for L2RA below `size`; optional holes and read-only pages. */
-export class FlatPartition implements Partition {
+/**
+ * The partition seam of cores/mmu.ts over mem/radix.ts's walker, with no TLB of its own (the
+ * core's EA TLB caches in front). `dropped` lets a test play the coordinator's generation bump.
+ */
+export class WalkPartition implements Partition {
   cause = 0;
-  readonly unmapped = new Set<number>();
-  readonly readOnly = new Set<number>();
+  machineCheck = false;
+  dropped = false;
+  private readonly t = new Translation();
   constructor(
-    readonly offset: number,
-    readonly size: number,
+    readonly ram: GuestRam,
+    readonly writer: RadixWriter,
   ) {}
   translate(l2ra: number, access: AccessKind): number {
-    const pg = Math.floor(l2ra / 4096);
-    if (l2ra >= this.size || this.unmapped.has(pg)) {
-      this.cause = 0x4000_0000; // NOPTE
-      return -1;
-    }
-    if (access === Access.WRITE && this.readOnly.has(pg)) {
-      this.cause = 0x0800_0000; // PROTFAULT
-      return -1;
-    }
-    return l2ra + this.offset;
+    if (partitionScopedWalk(this.ram, this.writer.root, asL2RA(l2ra), access, GUEST_ACCESS, this.t))
+      return this.t.l1ra;
+    this.cause = this.t.cause;
+    this.machineCheck = this.t.machineCheck;
+    return -1;
   }
-  dropped = false;
   sync(): boolean {
     const d = this.dropped;
     this.dropped = false;
     return d;
   }
+  /** Maps one 4K page (L1 then "invalidates": the next check point drops cached translations). */
+  map(l2ra: number, l1ra: number, perms = Perm.Read | Perm.Write | Perm.Exec): void {
+    if (this.writer.map(asL2RA(l2ra), asL1RA(l1ra), 12, perms) !== MapStatus.Ok)
+      throw new Error('map failed');
+    this.dropped = true;
+  }
+  /** Unmaps one 4K page. */
+  unmap(l2ra: number): void {
+    this.writer.unmap(asL2RA(l2ra), 12);
+    this.dropped = true;
+  }
+  /** Changes the rights of one 4K page. */
+  protect(l2ra: number, perms: number): void {
+    this.writer.protect(asL2RA(l2ra), 12, perms);
+    this.dropped = true;
+  }
+}
+
+/** Builds the partition of the layout above. */
+export function partition(ram: GuestRam): WalkPartition {
+  const w = RadixWriter.create(ram, bumpAllocator(0, L2_BASE));
+  if (!w) throw new Error('no memory for the radix root');
+  const p = new WalkPartition(ram, w);
+  for (let a = 0; a < L2_BYTES; a += 4096) p.map(a, L2_BASE + a);
+  p.dropped = false;
+  return p;
 }
 
 /** A machine with one core and one vCPU. */
 export interface Machine {
   ram: GuestRam;
-  part: FlatPartition;
-  core: CoreT;
+  part: WalkPartition;
+  core: Core;
   vcpu: Vcpu;
   /** Writes little-endian words at an L2 real address. */
   load(l2ra: number, words: readonly number[]): void;
@@ -60,11 +92,14 @@ export interface Machine {
   run(budget?: number, hdecExpiryTb?: number): ExitRecord;
 }
 
-/** 1 MiB of RAM, L2 memory at L1RA 0x10000 (so L2RA ≠ L1RA), the program at CODE. */
-export function machine(program: readonly number[] = [], opts: { ramBytes?: number } = {}): Machine {
-  const ram = GuestRam.create(opts.ramBytes ?? 0x10_0000);
-  const part = new FlatPartition(0x1_0000, ram.size - 0x1_0000);
-  const core = new Core({ ram });
+/** A machine of the layout above with the program at CODE. */
+export function machine(
+  program: readonly number[] = [],
+  opts: { ram?: GuestRam; core?: Core } = {},
+): Machine {
+  const ram = opts.ram ?? GuestRam.create(4 * 0x10_0000);
+  const part = partition(ram);
+  const core = opts.core ?? new Core({ ram });
   const vcpu = Vcpu.create();
   vcpu.set(0x1022, MSR_SF_LE); // MSR
   vcpu.set(0x1021, BigInt(CODE)); // NIA
@@ -75,7 +110,7 @@ export function machine(program: readonly number[] = [], opts: { ramBytes?: numb
     core,
     vcpu,
     load(l2ra, words) {
-      ram.u8.set(assembleLE(words), l2ra + part.offset);
+      ram.u8.set(assembleLE(words), l2ra + L2_BASE);
       invalidateCode(core.code.gen); // a TypeScript writer of L2 code announces it, as a loader must
     },
     run(budget = 1_000_000, hdecExpiryTb?: number) {
