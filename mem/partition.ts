@@ -1,0 +1,60 @@
+/**
+ * Partition-scoped translation as a core uses it: the per-core Tlb in front of the radix walk,
+ * for the partition the core is running. This is the `Partition` seam of cores/mmu.ts
+ * (`translate`, `cause`, `sync`). Invoked from: the core's memory path on an EA-TLB miss, and its
+ * check point (`sync`).
+ *
+ * `translate` fills the TLB only for the access kind the walk granted (so a write hit means C is
+ * set, spec §15.6) and only when the walk succeeded: faults are never cached, so a later fix by L1
+ * (map, or setting R/C in ATOMIC_RC mode) takes effect without an invalidation.
+ */
+import { GUEST_ACCESS, partitionScopedWalk, type RadixRoot, Translation, type WalkOptions } from './radix.js';
+import type { GuestRam } from './ram.js';
+import type { Tlb } from './tlb.js';
+import type { Access, L1RA, L2RA } from './types.js';
+
+/** Translates L2RAs of one partition at a time through a Tlb and the radix walk. */
+export class PartitionMmu {
+  /** HDSISR bits of the last failed translate (HSRR1 bits for a fetch); 0 for a machine check. */
+  cause = 0;
+  /** The last failed translate touched memory outside L1 RAM: a machine check, not an HDSI/HISI. */
+  machineCheck = false;
+  /** The walk's record; after a miss that failed, it holds the level and entry for diagnostics. */
+  readonly last = new Translation();
+  private lpid = -1;
+  private root: RadixRoot | null = null;
+
+  constructor(
+    private readonly ram: GuestRam,
+    /** The core's TLB. */
+    readonly tlb: Tlb,
+    private readonly opts: WalkOptions = GUEST_ACCESS,
+  ) {}
+
+  /** Selects the partition: its LPID (TLB tag) and tree root. No flush: entries are LPID-tagged. */
+  enter(lpid: number, root: RadixRoot): void {
+    this.lpid = lpid;
+    this.root = root;
+  }
+
+  /** L1RA of `l2ra` for `access`, or −1 with `cause` / `machineCheck` set. */
+  translate(l2ra: number, access: Access): number {
+    const hit = this.tlb.lookup(this.lpid, l2ra as L2RA, access);
+    if (hit >= 0) return hit;
+    const root = this.root;
+    if (root === null) throw new Error('PartitionMmu.translate before enter()');
+    const t = this.last;
+    if (!partitionScopedWalk(this.ram, root, l2ra as L2RA, access, this.opts, t)) {
+      this.cause = t.cause;
+      this.machineCheck = t.machineCheck;
+      return -1;
+    }
+    this.tlb.fill(this.lpid, l2ra as L2RA, t.l1ra, access);
+    return t.l1ra as L1RA;
+  }
+
+  /** Check point: applies generation bumps; true if cached translations were dropped. */
+  sync(): boolean {
+    return this.tlb.syncGenerations();
+  }
+}
