@@ -88,6 +88,8 @@ export interface Machine {
   vcpu: Vcpu;
   /** Writes little-endian words at an L2 real address. */
   load(l2ra: number, words: readonly number[]): void;
+  /** Writes big-endian words at an L2 real address (code for MSR[LE] = 0). */
+  loadBE(l2ra: number, words: readonly number[]): void;
   /** Runs the vCPU with an optional budget and HDEC expiry. */
   run(budget?: number, hdecExpiryTb?: number): ExitRecord;
 }
@@ -103,7 +105,7 @@ export function machine(
   const vcpu = Vcpu.create();
   vcpu.set(0x1022, MSR_SF_LE); // MSR
   vcpu.set(0x1021, BigInt(CODE)); // NIA
-  vcpu.set(0x102d, 0xffn); // HFSCR: every facility the core knows is enabled
+  vcpu.set(0x102d, 0xffffn); // HFSCR: every facility enabled (FP … TAR, MSGP)
   const m: Machine = {
     ram,
     part,
@@ -112,6 +114,12 @@ export function machine(
     load(l2ra, words) {
       ram.u8.set(assembleLE(words), l2ra + L2_BASE);
       invalidateCode(core.code.gen); // a TypeScript writer of L2 code announces it, as a loader must
+    },
+    loadBE(l2ra, words) {
+      words.forEach((w, k) => {
+        ram.dv.setUint32(l2ra + L2_BASE + 4 * k, w >>> 0, false);
+      });
+      invalidateCode(core.code.gen);
     },
     run(budget = 1_000_000, hdecExpiryTb?: number) {
       return core.run(vcpu, { core, partition: part, hdecExpiryTb }, budget);
