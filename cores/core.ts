@@ -121,8 +121,10 @@ export class Core {
   run(vcpu: Vcpu, ctx: RunContext, budget: number): ExitRecord {
     const c = this.cpu;
     if (vcpu !== this.lastVcpu || ctx.partition !== this.mmu.partition) {
-      // Cached EA translations belong to one vCPU (PID) of one partition.
+      // Cached EA translations belong to one vCPU (PID) of one partition; the reservation belongs
+      // to the vCPU that made it (a hypervisor switching vCPUs clears it with a dummy stcx.).
       this.mmu.flush();
+      c.resAddr = -1;
       this.mmu.partition = ctx.partition;
       this.lastVcpu = vcpu;
     }

@@ -70,7 +70,6 @@ export function execute(k: Core, budget: number): number {
   let tHi = r[R.NIA];
   let tLo = r[R.NIA + 1] & ~3;
   let end = 0;
-  c.resAddr = -1;
   c.runStartTb = k.tb;
   syncMsr(k);
 

@@ -10,9 +10,10 @@
  * been lost. A store that wrote back the same value (A→B→A) does not make it fail; the outcome is
  * then the one where that store happened before the larx, which Power also allows (a reservation
  * only guarantees the atomicity of the reserved location, and every other load in between may
- * already have been satisfied before it). The reservation is cleared by every stcx. and at the
- * start of each run (a vCPU moved to another core, or L0 ran something else, as a real hypervisor
- * clears it with a dummy stcx.).
+ * already have been satisfied before it). The reservation is cleared by every stcx. and when a
+ * different vCPU runs on the core (as a real hypervisor clears it with a dummy stcx. when it
+ * switches); a vCPU that exits and resumes on the same core keeps it, which the value check
+ * makes safe whatever happened in between.
  *
  * Barriers. Plain guest accesses are plain typed-array accesses; `sync`, `lwsync`, `ptesync` and
  * `eieio` perform one `Atomics.add(fence, 0, 0)` on a private shared word: V8 does not move memory
