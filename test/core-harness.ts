@@ -97,10 +97,10 @@ export interface Machine {
 /** A machine of the layout above with the program at CODE. */
 export function machine(
   program: readonly number[] = [],
-  opts: { ram?: GuestRam; core?: Core } = {},
+  opts: { ram?: GuestRam; part?: WalkPartition; core?: Core } = {},
 ): Machine {
   const ram = opts.ram ?? GuestRam.create(4 * 0x10_0000);
-  const part = partition(ram);
+  const part = opts.part ?? partition(ram);
   const core = opts.core ?? new Core({ ram });
   const vcpu = Vcpu.create();
   vcpu.set(0x1022, MSR_SF_LE); // MSR
