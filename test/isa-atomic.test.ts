@@ -59,7 +59,7 @@ describe('reservations', () => {
 
   it.each(sizes)(
     "%s: another core's store between larx and stcx. makes the stcx. fail",
-    (_n, size, larx, stcx) => {
+    (_n, _size, larx, stcx) => {
       const [a, b] = pair();
       a.ram.u8.set([1, 2, 3, 4, 5, 6, 7, 8], L2_BASE + DATA);
       // core A: larx 3,0,4 — then the budget ends the run with the reservation held
