@@ -22,6 +22,19 @@ export const CODE = 0x1000;
 export const DATA = 0x8000;
 /** MSR for a 64-bit little-endian guest in real mode. */
 export const MSR_SF_LE = 0x8000_0000_0000_0001n;
+/** LPCR[ILE]. */
+export const LPCR_ILE = 0x0200_0000n;
+/** A DEC expiry no test reaches. */
+export const DEC_NEVER = 0x4000_0000_0000_0000n;
+/**
+ * Vectors of the interrupts delivered inside the guest. `machine` puts an `attn` at each (an HEAI
+ * exit that, unlike `sc`, leaves SRR0/SRR1 as the interrupt set them), so a guest interrupt ends
+ * the run with exit 0xE40 at the vector (see `interrupted`).
+ */
+export const GUEST_VECTORS = [
+  0x100, 0x300, 0x380, 0x400, 0x480, 0x500, 0x600, 0x700, 0x800, 0x900, 0xa00, 0xc00, 0xd00, 0xf00, 0xf20,
+  0xf40, 0xf60,
+];
 /** L1RA of L2RA 0. */
 export const L2_BASE = 0x10_0000;
 /** Bytes of L2 memory mapped. */
@@ -106,6 +119,8 @@ export function machine(
   vcpu.set(0x1022, MSR_SF_LE); // MSR
   vcpu.set(0x1021, BigInt(CODE)); // NIA
   vcpu.set(0x102d, 0xffffn); // HFSCR: every facility enabled (FP … TAR, MSGP)
+  vcpu.set(0x102c, LPCR_ILE); // LPCR: interrupts are taken little-endian, as for every LE Linux
+  vcpu.set(0x102a, DEC_NEVER); // DEC_EXPIRY_TB: no decrementer interrupt unless a test asks
   const m: Machine = {
     ram,
     part,
@@ -125,6 +140,7 @@ export function machine(
       return core.run(vcpu, { core, partition: part, hdecExpiryTb }, budget);
     },
   };
+  for (const v of GUEST_VECTORS) m.load(v, [encode.attn!()]);
   m.load(CODE, program);
   return m;
 }
@@ -170,4 +186,9 @@ export function step(m: Machine, words: readonly number[], regs: Regs = {}): Exi
       `step: ended with vector 0x${x.vector.toString(16)} after ${x.retired} instructions at 0x${x.nia.toString(16)}`,
     );
   return x;
+}
+
+/** The guest vector a run was interrupted to (its stub's `attn` exited), or -1. */
+export function interrupted(x: ExitRecord): number {
+  return x.vector === 0xe40 && x.niaHi === 0 && GUEST_VECTORS.includes(x.niaLo) ? x.niaLo : -1;
 }
