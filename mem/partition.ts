@@ -39,10 +39,10 @@ export class PartitionMmu {
 
   /** L1RA of `l2ra` for `access`, or −1 with `cause` / `machineCheck` set. */
   translate(l2ra: number, access: Access): number {
-    const hit = this.tlb.lookup(this.lpid, l2ra as L2RA, access);
-    if (hit >= 0) return hit;
     const root = this.root;
     if (root === null) throw new Error('PartitionMmu.translate before enter()');
+    const hit = this.tlb.lookup(this.lpid, l2ra as L2RA, access);
+    if (hit >= 0) return hit;
     const t = this.last;
     if (!partitionScopedWalk(this.ram, root, l2ra as L2RA, access, this.opts, t)) {
       this.cause = t.cause;
