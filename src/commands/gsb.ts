@@ -58,7 +58,7 @@ export function gsbCommand(io: Io, setExit: (code: number) => void): CommandModu
           describe: 'also print what L0 answers this request for the buffer (exit 1 unless H_SUCCESS)',
         }) as unknown as Argv<DecodeArgs>,
     handler: async (a) => {
-      const bytes = await readBytes(io, a.input, a.binary);
+      const bytes = await readBytes(io, inputWords(a.input), a.binary);
       setExit(runDecode(io, bytes, a));
     },
   };
@@ -79,7 +79,7 @@ export function gsbCommand(io: Io, setExit: (code: number) => void): CommandModu
             'buffer capacity (rounded up to a power of two, as Linux does); output is zero padded to it',
         }) as unknown as Argv<EncodeArgs>,
     handler: async (a) => {
-      const text = new TextDecoder().decode(await readInput(io, a.input));
+      const text = new TextDecoder().decode(await readInput(io, inputWords(a.input)));
       io.out(`${runEncode(text, a.capacity)}\n`);
     },
   };
@@ -90,6 +90,14 @@ export function gsbCommand(io: Io, setExit: (code: number) => void): CommandModu
       y.command(decode).command(encode).demandCommand(1, 'Name a gsb action: decode or encode.'),
     handler: () => {},
   };
+}
+
+/**
+ * The positional words. yargs drops a lone "-" from a variadic positional yet counts it as given,
+ * so an empty list can only mean "-" (stdin).
+ */
+function inputWords(input: string[] | undefined): string[] {
+  return input === undefined || input.length === 0 ? ['-'] : input;
 }
 
 /** The raw input: stdin for "-", a file for "@path", else the words joined with spaces. */
@@ -115,8 +123,8 @@ async function readBytes(io: Io, words: string[], binary: boolean): Promise<Uint
   if (binary) return raw;
   const hex = parseHex(new TextDecoder().decode(raw));
   if (!hex.ok) {
-    const fromFile = words.length === 1 && (words[0] === '-' || words[0]!.startsWith('@'));
-    throw new UserError('hex input', hex.reason + (fromFile ? ' (use --binary for a raw file)' : ''));
+    const looksBinary = raw.some((b) => b === 0 || b > 0x7e);
+    throw new UserError('hex input', hex.reason + (looksBinary ? ' (use --binary for raw bytes)' : ''));
   }
   return hex.value;
 }
