@@ -291,6 +291,24 @@ describe('the result record', () => {
       reason: 'run buffer of 64 bytes is under 128',
     });
   });
+
+  it('a value check may itself validate another buffer without disturbing the outer walk', () => {
+    const outer = GsbBuilder.alloc(64);
+    outer.putU64(0x1000, 1n);
+    outer.putU64(0x1001, 2n);
+    outer.putU64(0xf000, 3n); // read-only: the outer walk must still reach it
+    const inner = one(0x2000);
+    let calls = 0;
+    const v = validateGsb(outer.bytes(), 'set-thread', {
+      checkValue: () => {
+        calls++;
+        expect(validateGsb(inner, 'any')).toEqual({ ok: true, count: 1, used: 12 });
+        return undefined;
+      },
+    });
+    expect(calls).toBe(2);
+    expect(v).toMatchObject({ ok: false, index: 2, id: 0xf000 });
+  });
 });
 
 describe('reserved LPCR / MSR bits are masked, not rejected', () => {

@@ -150,6 +150,7 @@ export type GsbValidation =
   | { ok: true; count: number; used: number }
   | { ok: false; rc: number; r4: number; index: number; byteOffset: number; id: number; reason: string };
 
+/** Shared by every call without a value check: a walk allocates nothing (one per thread). */
 const cursor = new GsbCursor();
 
 /**
@@ -169,7 +170,8 @@ export function checkGsb(
   if (capacity > maxBytes) {
     return fail(out, H.P3, -1, -1, -1, 0, `buffer of ${capacity} bytes is over the ${maxBytes}-byte limit`);
   }
-  const c = cursor;
+  // A caller's checkValue could itself call checkGsb; it then gets a cursor of its own.
+  const c = opts?.checkValue ? new GsbCursor() : cursor;
   if (!c.start(view, offset, capacity)) {
     const have = c.end - offset;
     return fail(out, r.bufferRc, -1, -1, -1, 0, `${have}-byte buffer cannot hold the 4-byte header`);
