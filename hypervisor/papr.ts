@@ -42,9 +42,16 @@ export type HcallName = keyof typeof Hcall;
  * below the v1 nested calls at 0xF800, where neither Linux nor QEMU defines anything.
  */
 export const NestsimHcall = {
-  /** Linux syscall forwarded by the firmware: r4 = syscall number, r5..r10 = arguments; r4 out = result. */
+  /**
+   * Linux syscall forwarded by the firmware: r4 = syscall number, r5..r10 = arguments. Out: r3 =
+   * hcall status (anything but H_SUCCESS makes the firmware return ENOSYS), r4 = result, -errno on
+   * failure (the firmware turns [-4095, -1] into errno with CR0[SO] set). docs/guests.md.
+   */
   NS_SYSCALL: 0xf100,
-  /** Unexpected interrupt in L2 reported by the firmware: r4 = vector, r5 = SRR0, r6 = SRR1, r7 = DAR, r8 = DSISR. */
+  /**
+   * Unexpected interrupt in L2 reported by the firmware: r4 = vector, r5 = SRR0, r6 = SRR1, r7 = DAR,
+   * r8 = DSISR, r9 = LR and r10 = r1 at the interrupt. Never returns: the firmware repeats it.
+   */
   NS_CRASH: 0xf104,
 } as const;
 
