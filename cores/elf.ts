@@ -111,8 +111,7 @@ function parse(data: Uint8Array, file: string, limits: ElfLimits): ElfImage {
   /** A 64-bit field as a number; larger than 2^53 cannot be a valid size or address here. */
   const u64 = (at: number, what: string): number => {
     const v = dv.getBigUint64(at, true);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER))
-      fail(`${what} ${hex(Number(v >> 32n))}xxxxxxxx is absurdly large`);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`${what} 0x${v.toString(16)} is absurdly large`);
     return Number(v);
   };
 
