@@ -96,7 +96,7 @@ export function execute(k: Core, budget: number): number {
       tLo = c.tLo;
       syncMsr(k);
     }
-    let n = left < CHECK_INTERVAL ? left : CHECK_INTERVAL;
+    let n = Math.min(left, CHECK_INTERVAL);
     if (hdec - now < n * TB_TICKS_PER_INSTRUCTION) n = Math.ceil((hdec - now) / TB_TICKS_PER_INSTRUCTION);
     if ((r[R.MSR + 1] & Msr.EE) !== 0) {
       // DEC turns negative once now > expiry: stop the chunk right there.

@@ -10,9 +10,10 @@ import { aa, bd, bit31, li, ra, rt } from './forms.js';
 
 /** c.t ← (hi, lo) + EXTS(off), the 64-bit sum. */
 function setTarget(c: Cpu, hi: number, lo: number, off: number): void {
-  const s = (lo >>> 0) + off;
-  c.tLo = s | 0;
-  c.tHi = s > 0xffff_ffff ? (hi + 1) | 0 : s < 0 ? (hi - 1) | 0 : hi;
+  const t = (lo + off) | 0;
+  c.tLo = t;
+  // Adding EXTS(off): carry out when the result is below lo, plus the sign extension of off.
+  c.tHi = (hi + (off >> 31) + (t >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
 }
 
 /** LR ← CIA + 4. */

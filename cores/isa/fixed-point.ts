@@ -46,15 +46,15 @@ export function addFull(
   o: number,
   rc: number,
 ): number {
-  const s0 = (alo >>> 0) + (blo >>> 0) + cin;
-  const c32 = s0 > 0xffff_ffff ? 1 : 0;
-  const s1 = (ahi >>> 0) + (bhi >>> 0) + c32;
-  const lo = s0 | 0;
-  const hi = s1 | 0;
+  // Carries in int32 arithmetic (V8 keeps it out of doubles): x + y (+ 1) wrapped carries out
+  // iff the result is below x (at most x with a carry-in), compared unsigned.
+  const lo = (alo + blo + cin) | 0;
+  const c32 = cin === 0 ? (lo >>> 0 < alo >>> 0 ? 1 : 0) : lo >>> 0 <= alo >>> 0 ? 1 : 0;
+  const hi = (ahi + bhi + c32) | 0;
   r[2 * t] = hi;
   r[2 * t + 1] = lo;
   if (ca) {
-    r[R.CA] = s1 > 0xffff_ffff ? 1 : 0;
+    r[R.CA] = c32 === 0 ? (hi >>> 0 < ahi >>> 0 ? 1 : 0) : hi >>> 0 <= ahi >>> 0 ? 1 : 0;
     r[R.CA32] = c32;
   }
   if (o !== 0) setOv(r, ((ahi ^ hi) & (bhi ^ hi)) < 0 ? 1 : 0, ((alo ^ lo) & (blo ^ lo)) < 0 ? 1 : 0);
@@ -73,9 +73,10 @@ export const addi: Exec = (c, i) => {
     r[t + 1] = d;
     return Step.NEXT;
   }
-  const s = (r[2 * a + 1] >>> 0) + (d >>> 0);
-  r[t] = (r[2 * a] + (d >> 31) + (s > 0xffff_ffff ? 1 : 0)) | 0;
-  r[t + 1] = s | 0;
+  const alo = r[2 * a + 1];
+  const lo = (alo + d) | 0;
+  r[t] = (r[2 * a] + (d >> 31) + (lo >>> 0 < alo >>> 0 ? 1 : 0)) | 0;
+  r[t + 1] = lo;
   return Step.NEXT;
 };
 
@@ -90,9 +91,10 @@ export const addis: Exec = (c, i) => {
     r[t + 1] = d;
     return Step.NEXT;
   }
-  const s = (r[2 * a + 1] >>> 0) + (d >>> 0);
-  r[t] = (r[2 * a] + (d >> 31) + (s > 0xffff_ffff ? 1 : 0)) | 0;
-  r[t + 1] = s | 0;
+  const alo = r[2 * a + 1];
+  const lo = (alo + d) | 0;
+  r[t] = (r[2 * a] + (d >> 31) + (lo >>> 0 < alo >>> 0 ? 1 : 0)) | 0;
+  r[t + 1] = lo;
   return Step.NEXT;
 };
 

@@ -77,7 +77,7 @@ export function mul128(ahi: number, alo: number, bhi: number, blo: number, chi =
   for (let col = 0; col < 8; col++) {
     let s = carry + LC[col]!;
     const k0 = col > 3 ? col - 3 : 0;
-    const k1 = col < 3 ? col : 3;
+    const k1 = Math.min(col, 3);
     for (let k = k0; k <= k1; k++) s += LA[k]! * LB[col - k]!;
     const low = s % 65536;
     LO[col] = low;

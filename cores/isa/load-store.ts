@@ -22,9 +22,10 @@ function eaD(r: Int32Array, a: number, d: number): number {
     eh = d >> 31;
     return d;
   }
-  const s = (r[2 * a + 1] >>> 0) + (d >>> 0);
-  eh = (r[2 * a] + (d >> 31) + (s > 0xffff_ffff ? 1 : 0)) | 0;
-  return s | 0;
+  const alo = r[2 * a + 1];
+  const lo = (alo + d) | 0;
+  eh = (r[2 * a] + (d >> 31) + (lo >>> 0 < alo >>> 0 ? 1 : 0)) | 0;
+  return lo;
 }
 
 /** EA ← (RA|0) + (RB): returns the low word, leaves the high word in `eh`. */
@@ -35,23 +36,26 @@ function eaX(r: Int32Array, a: number, b: number): number {
     eh = bhi;
     return blo;
   }
-  const s = (r[2 * a + 1] >>> 0) + (blo >>> 0);
-  eh = (r[2 * a] + bhi + (s > 0xffff_ffff ? 1 : 0)) | 0;
-  return s | 0;
+  const alo = r[2 * a + 1];
+  const lo = (alo + blo) | 0;
+  eh = (r[2 * a] + bhi + (lo >>> 0 < alo >>> 0 ? 1 : 0)) | 0;
+  return lo;
 }
 
 /** EA of an update form: (RA) + EXTS(d), RA = 0 read as a register. */
 function eaDu(r: Int32Array, a: number, d: number): number {
-  const s = (r[2 * a + 1] >>> 0) + (d >>> 0);
-  eh = (r[2 * a] + (d >> 31) + (s > 0xffff_ffff ? 1 : 0)) | 0;
-  return s | 0;
+  const alo = r[2 * a + 1];
+  const lo = (alo + d) | 0;
+  eh = (r[2 * a] + (d >> 31) + (lo >>> 0 < alo >>> 0 ? 1 : 0)) | 0;
+  return lo;
 }
 
 /** EA of an indexed update form: (RA) + (RB). */
 function eaXu(r: Int32Array, a: number, b: number): number {
-  const s = (r[2 * a + 1] >>> 0) + (r[2 * b + 1] >>> 0);
-  eh = (r[2 * a] + r[2 * b] + (s > 0xffff_ffff ? 1 : 0)) | 0;
-  return s | 0;
+  const alo = r[2 * a + 1];
+  const lo = (alo + r[2 * b + 1]) | 0;
+  eh = (r[2 * a] + r[2 * b] + (lo >>> 0 < alo >>> 0 ? 1 : 0)) | 0;
+  return lo;
 }
 
 /** RA ← EA (update forms). */
