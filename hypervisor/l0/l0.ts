@@ -8,6 +8,8 @@
  * same shared state (docs/architecture.md, "L0 state").
  */
 import { R, VCPU_BYTES, Vcpu } from '../../cores/vcpu.js';
+import { Generations } from '../../mem/generations.js';
+import { GuestRam } from '../../mem/ram.js';
 import { DefaultLimits, H, type Limits } from '../papr.js';
 import { HCALL_HANDLERS } from './hcalls/index.js';
 import { G, Partitions } from './partitions.js';
@@ -34,6 +36,8 @@ export interface L0Config {
   /** The L1's own PVR; new guests start with it as their logical PVR. */
   l1Pvr: number;
   faults: FaultInjection;
+  /** Bytes of L1 memory when the caller does not hand L0 a RAM of its own (tests, tools). */
+  l1MemoryBytes: number;
 }
 
 /** Defaults: QEMU's limits, a POWER10 L0. */
@@ -44,6 +48,7 @@ export function defaultL0Config(overrides: Partial<L0Config> = {}): L0Config {
     maxMode: 'power10',
     l1Pvr: 0x0080_0200, // a POWER10 DD2.0 PVR
     faults: { createBusy: 0, deleteBusy: 0 },
+    l1MemoryBytes: 64 << 20,
     ...overrides,
   };
 }
@@ -68,7 +73,15 @@ export class L0 {
   /** Guest id → H_BUSY answers still to give to H_GUEST_DELETE (fault injection). */
   readonly deleteBusyLeft = new Map<number, number>();
 
-  constructor(readonly config: L0Config = defaultL0Config()) {
+  /**
+   * `ram` is L1's memory: every buffer address an hcall names is a real address in it.
+   * `gens` are the per-LPID TLB generations every core checks (mem/generations.ts).
+   */
+  constructor(
+    readonly config: L0Config = defaultL0Config(),
+    readonly ram: GuestRam = GuestRam.create(config.l1MemoryBytes),
+    readonly gens: Generations = Generations.create(),
+  ) {
     this.parts = Partitions.create({ limits: config.limits, maxVcpus: config.maxVcpus });
     this.vcpuSab = new SharedArrayBuffer(config.maxVcpus * VCPU_BYTES);
     this.createToken.busyLeft = config.faults.createBusy;
@@ -113,7 +126,9 @@ export class L0 {
   }
 
   /** Called once a guest is gone: its translations must go from every core. */
-  guestDeleted(_guestId: number): void {}
+  guestDeleted(guestId: number): void {
+    this.gens.bump(guestId);
+  }
 
   /** Records why an hcall fails and returns its code (handlers: `return l0.fail(H.P2, '…')`). */
   fail(rc: number, reason: string): number {
