@@ -142,6 +142,27 @@ export const RunFlags = {
 export const RUN_FLAGS_DEFINED =
   RunFlags.EXTERNAL_INTERRUPT | RunFlags.PRIVILEGED_DOORBELL | RunFlags.SYSTEM_RESET;
 
+/** H_RPT_INVALIDATE r5 "target" bits (spec §14.6). */
+export const RptTarget = {
+  /** Every vCPU of the partition (the only target allowed with NESTED). */
+  CMMU: 0x1,
+  /** The calling vCPU only. */
+  CMMU_LOCAL: 0x2,
+  /** The nest MMU (accelerators). */
+  NMMU: 0x4,
+} as const;
+
+/** H_RPT_INVALIDATE r6 "type" bits (spec §14.6). */
+export const RptType = {
+  /** Partition scope of a nested guest: r4 is its LPID (the v2 API's invalidation). */
+  NESTED: 0x1,
+  TLB: 0x2,
+  /** Page walk cache. */
+  PWC: 0x4,
+  /** Process-table entries (partition-table entries with NESTED). */
+  PRT: 0x8,
+} as const;
+
 /** Flags of H_GUEST_DELETE (spec §5.7). */
 export const DeleteFlags = {
   /** Bit 0: delete every guest; the guest id is ignored. */

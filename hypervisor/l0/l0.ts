@@ -7,13 +7,19 @@
  * coordinator's L0 does the global operations and each core serves the per-vCPU fast path on the
  * same shared state (docs/architecture.md, "L0 state").
  */
+
+import type { CodeGeneration } from '../../cores/isa/predecode.js';
 import { R, VCPU_BYTES, Vcpu } from '../../cores/vcpu.js';
 import { Generations } from '../../mem/generations.js';
+import { GUEST_ACCESS, type WalkOptions } from '../../mem/radix.js';
 import { GuestRam } from '../../mem/ram.js';
 import { DefaultLimits, H, type Limits } from '../papr.js';
+import { SplitMix32 } from '../prng.js';
+import { CoreSeat } from './core-seat.js';
 import { HCALL_HANDLERS } from './hcalls/index.js';
 import { G, Partitions } from './partitions.js';
 import type { HcallRegs } from './regs.js';
+import { makeGuestCheck, makeThreadCheck } from './state.js';
 import { L0Stats } from './stats.js';
 
 /** The most recent CPU mode this L0 offers its L1 for L2s (capability bits, spec §6). */
@@ -36,6 +42,15 @@ export interface L0Config {
   /** The L1's own PVR; new guests start with it as their logical PVR. */
   l1Pvr: number;
   faults: FaultInjection;
+  /**
+   * Instructions an L2 vCPU runs per H_GUEST_RUN_VCPU before L0 takes the core back (exit reason
+   * 0, "stopped": L1 runs it again). With a seed, each slice is drawn from [slice/2, 3·slice/2).
+   */
+  sliceInstructions: number;
+  /** Seed of L0's own choices (slice lengths); undefined: fixed slices. */
+  seed?: number;
+  /** How partition-scoped walks treat R/C (spec §15.6): update them, or fault as POWER9 does. */
+  walk: WalkOptions;
   /** Bytes of L1 memory when the caller does not hand L0 a RAM of its own (tests, tools). */
   l1MemoryBytes: number;
 }
@@ -49,6 +64,8 @@ export function defaultL0Config(overrides: Partial<L0Config> = {}): L0Config {
     l1Pvr: 0x0080_0200, // a POWER10 DD2.0 PVR
     faults: { createBusy: 0, deleteBusy: 0 },
     l1MemoryBytes: 64 << 20,
+    sliceInstructions: 2_000_000,
+    walk: GUEST_ACCESS,
     ...overrides,
   };
 }
@@ -72,6 +89,11 @@ export class L0 {
   createToken = { value: 0n, busyLeft: 0, next: 0x1000 };
   /** Guest id → H_BUSY answers still to give to H_GUEST_DELETE (fault injection). */
   readonly deleteBusyLeft = new Map<number, number>();
+  private readonly seats: CoreSeat[] = [];
+  /** Value checks of SET_STATE elements (state.ts), made once. */
+  readonly threadValueCheck = makeThreadCheck(this);
+  readonly guestValueCheck = makeGuestCheck(this);
+  private readonly rng: SplitMix32 | undefined;
 
   /**
    * `ram` is L1's memory: every buffer address an hcall names is a real address in it.
@@ -81,7 +103,10 @@ export class L0 {
     readonly config: L0Config = defaultL0Config(),
     readonly ram: GuestRam = GuestRam.create(config.l1MemoryBytes),
     readonly gens: Generations = Generations.create(),
+    /** Code-modification counter shared by every core (L1 writing L2 code bumps it). */
+    readonly codeGen: CodeGeneration = { words: new Int32Array(new SharedArrayBuffer(4)), index: 0 },
   ) {
+    this.rng = config.seed === undefined ? undefined : new SplitMix32(config.seed);
     this.parts = Partitions.create({ limits: config.limits, maxVcpus: config.maxVcpus });
     this.vcpuSab = new SharedArrayBuffer(config.maxVcpus * VCPU_BYTES);
     this.createToken.busyLeft = config.faults.createBusy;
@@ -102,6 +127,23 @@ export class L0 {
     r.setInt(3, rc);
     this.stats.hcall(opcode, rc);
     return rc;
+  }
+
+  /** The seat of core `core`: its interpreter and partition-scoped TLB (created on first use). */
+  seat(core: number): CoreSeat {
+    let s = this.seats[core];
+    if (!s) {
+      s = new CoreSeat(core, this.ram, this.gens, this.parts.w, this.config.walk, this.codeGen);
+      this.seats[core] = s;
+    }
+    return s;
+  }
+
+  /** Instructions of the next time slice of vCPU slot `slot` (seeded when a seed is set). */
+  sliceFor(_slot: number): number {
+    const base = this.config.sliceInstructions;
+    if (!this.rng) return base;
+    return Math.floor(base / 2) + this.rng.below(Math.max(1, base));
   }
 
   /** The register area of vCPU slot `slot`. */
@@ -125,10 +167,45 @@ export class L0 {
     v.w[R.TB_OFFSET + 1] = this.parts.w[this.parts.guestWord(guestId, G.TB_OFFSET_LO)]!;
   }
 
+  /** Calls `fn(slot)` for every vCPU slot of guest `guestId`. */
+  forEachVcpu(guestId: number, fn: (slot: number) => void): void {
+    const n = this.parts.w[this.parts.guestWord(guestId, G.VCPUS)]!;
+    for (let v = 0, seen = 0; v < this.config.limits.vcpusPerGuest && seen < n; v++) {
+      const s = this.parts.slotOf(guestId, v);
+      if (s >= 0) {
+        seen++;
+        fn(s);
+      }
+    }
+  }
+
+  /** Sets the TB offset a vCPU runs with (from guest-wide TB_OFFSET). */
+  setTbOffset(slot: number, hi: number, lo: number): void {
+    const v = this.vcpu(slot);
+    v.w[R.TB_OFFSET] = hi;
+    v.w[R.TB_OFFSET + 1] = lo;
+  }
+
   /** Called once a guest is gone: its translations must go from every core. */
   guestDeleted(guestId: number): void {
-    this.gens.bump(guestId);
+    this.invalidatePartition(guestId);
   }
+
+  /**
+   * Makes every cached translation of partition `lpid` stale on every core, and returns once no
+   * core can use one any more: each core drops them at its next check point, and a core that is
+   * not running will check before its next access. In the deterministic mode no core runs during
+   * an hcall, so the bump alone completes it; the multicore runtime also waits for the acks of the
+   * cores running `lpid` (`awaitInvalidation`).
+   */
+  invalidatePartition(lpid: number): void {
+    this.gens.bump(lpid);
+    this.stats.invalidations++;
+    this.awaitInvalidation?.(lpid);
+  }
+
+  /** Set by the multicore runtime: waits until every core running `lpid` passed a check point. */
+  awaitInvalidation: ((lpid: number) => void) | undefined;
 
   /** Records why an hcall fails and returns its code (handlers: `return l0.fail(H.P2, '…')`). */
   fail(rc: number, reason: string): number {

@@ -4,14 +4,19 @@
  */
 import { hcallName, returnCodeName } from '../papr.js';
 
+/** vCPU ids are below 4096 (the limit is 2048), so guest · 4096 + vCPU is unique. */
+const VCPU_KEY = 4096;
+
 /** Counters of one L0 (or of one core's share of it). */
 export class L0Stats {
   /** opcode → return code → count */
   readonly hcalls = new Map<number, Map<number, number>>();
   /** exit vector → count */
   readonly exits = new Map<number, number>();
-  /** "guest/vcpu" → { runs, instructions } */
-  readonly vcpus = new Map<string, { runs: number; instructions: number }>();
+  /** guest id · 4096 + vCPU id → { runs, instructions } (a number key: no string per exit) */
+  readonly vcpus = new Map<number, { runs: number; instructions: number }>();
+  /** Partition-scoped invalidations done (H_RPT_INVALIDATE NESTED, guest deletion). */
+  invalidations = 0;
 
   /** Counts `n` hcalls of `opcode` answered with `rc`. */
   hcall(opcode: number, rc: number, n = 1): void {
@@ -26,16 +31,20 @@ export class L0Stats {
   /** Counts one exit of a run of vCPU `vcpuId` of guest `guestId`. */
   exit(guestId: number, vcpuId: number, vector: number, instructions: number): void {
     this.exits.set(vector, (this.exits.get(vector) ?? 0) + 1);
-    const key = `${guestId}/${vcpuId}`;
-    const v = this.vcpus.get(key) ?? { runs: 0, instructions: 0 };
+    const key = guestId * VCPU_KEY + vcpuId;
+    let v = this.vcpus.get(key);
+    if (!v) {
+      v = { runs: 0, instructions: 0 };
+      this.vcpus.set(key, v);
+    }
     v.runs++;
     v.instructions += instructions;
-    this.vcpus.set(key, v);
   }
 
   /** Adds another set of counters into this one. */
   merge(other: L0Stats): void {
     for (const [op, byRc] of other.hcalls) for (const [rc, n] of byRc) this.hcall(op, rc, n);
+    this.invalidations += other.invalidations;
     for (const [vec, n] of other.exits) this.exits.set(vec, (this.exits.get(vec) ?? 0) + n);
     for (const [key, v] of other.vcpus) {
       const mine = this.vcpus.get(key) ?? { runs: 0, instructions: 0 };
@@ -50,12 +59,16 @@ export class L0Stats {
     hcalls: Record<string, Record<string, number>>;
     exits: Record<string, number>;
     vcpus: Record<string, { runs: number; instructions: number }>;
+    invalidations: number;
   } {
     const hcalls: Record<string, Record<string, number>> = {};
     for (const [op, byRc] of this.hcalls) {
       hcalls[hcallName(op)] = Object.fromEntries([...byRc].map(([rc, n]) => [returnCodeName(rc), n]));
     }
     const exits = Object.fromEntries([...this.exits].map(([v, n]) => [`0x${v.toString(16)}`, n]));
-    return { hcalls, exits, vcpus: Object.fromEntries(this.vcpus) };
+    const vcpus = Object.fromEntries(
+      [...this.vcpus].map(([k, v]) => [`${Math.floor(k / VCPU_KEY)}/${k % VCPU_KEY}`, { ...v }]),
+    );
+    return { hcalls, exits, vcpus, invalidations: this.invalidations };
   }
 }
