@@ -3,6 +3,7 @@
  * Invoked from: bin/nestsim.js (and tests, which call main() or spawn the binary).
  */
 import yargs from 'yargs';
+import { execCommand } from './commands/exec.js';
 import { gsbCommand } from './commands/gsb.js';
 import { ExitCode, UserError } from './errors.js';
 
@@ -33,6 +34,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .scriptName('nestsim')
     .usage('$0 <command> [options]\n\nSimulates PAPR nested virtualization (L0/L1/L2) on IBM POWER.')
     .command(gsbCommand(io, setExit))
+    .command(execCommand(io, setExit))
     .demandCommand(1, 'Name a command (see the list above).')
     .strict()
     .recommendCommands()

@@ -1,7 +1,8 @@
 /**
- * Differential tests: every committed guest ELF (guests/bin) runs as an L2 under nestsim, through
- * the guest firmware and the hcall path (test/support/l2-harness.ts), and must print the same
- * stdout and stderr bytes and exit with the same code as
+ * Differential tests: every committed guest ELF (guests/bin) runs as an L2 under nestsim twice —
+ * on a bare core through the guest firmware and the hcall path (test/support/l2-harness.ts), and
+ * as a user runs it, `nestsim exec <elf> --json` (L1 model, L0 hcalls, demand paging) — and both
+ * must print the same stdout and stderr bytes and exit with the same code as
  *   1. the output qemu-ppc64le gave when the ELFs were built (guests/expected; always runs), and
  *   2. qemu-ppc64le run now, with -cpu matching the ELF's -mcpu. Without qemu-ppc64le this part is
  *      skipped with a printed reason, unless NESTSIM_REQUIRE_TOOLS=1 (CI), where it fails.
@@ -9,6 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
 import { type Expected, expectedOf, type GuestElf, guestElfs } from './support/guests.js';
 import { type GuestResult, runGuestFile } from './support/l2-harness.js';
 
@@ -32,6 +34,30 @@ function nestsim(elf: GuestElf): GuestResult {
     runs.set(elf.file, r);
   }
   return r;
+}
+
+/** `nestsim exec <elf> --json` in-process: what a user sees (console bytes and exit code). */
+async function viaExec(elf: GuestElf): Promise<Expected & { ended: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(['exec', elf.path, '--json'], {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+    readStdin: async () => Buffer.alloc(0),
+  });
+  if (err !== '') return { stdout: '', stderr: err, exitCode: code, ended: 'nestsim error' };
+  const report = JSON.parse(out) as { guests: { stdout: string; stderr: string; end: { kind: string } }[] };
+  const g = report.guests[0]!;
+  return {
+    stdout: g.stdout,
+    stderr: g.stderr,
+    exitCode: code,
+    ended: g.end.kind === 'exited' ? 'exit' : JSON.stringify(g.end),
+  };
 }
 
 /** The observable behaviour that must match, with how the run ended for readable failures. */
@@ -61,6 +87,10 @@ describe('nestsim matches the qemu output recorded at build time', () => {
     compare(elf, nestsim(elf), expectedOf(elf.prog));
   });
 
+  it.each(elfs)('nestsim exec $file', async (elf) => {
+    expect(await viaExec(elf)).toEqual({ ...expectedOf(elf.prog), ended: 'exit' });
+  });
+
   it('knownFailing names only committed ELFs', () => {
     const files = new Set(elfs.map((e) => e.file));
     for (const f of Object.keys(knownFailing)) expect(files.has(f), f).toBe(true);
@@ -81,7 +111,7 @@ if (!haveQemu && !REQUIRE_TOOLS)
   );
 
 describe.runIf(haveQemu)(`nestsim matches ${QEMU} run now`, () => {
-  it.each(elfs)('$file', (elf) => {
+  it.each(elfs)('$file', async (elf) => {
     const q = spawnSync(QEMU, ['-cpu', elf.cpu, elf.path], { timeout: 60_000 });
     expect(q.error, `${QEMU} did not run`).toBeUndefined();
     expect(q.signal, `${QEMU} was killed`).toBeNull();
@@ -91,6 +121,7 @@ describe.runIf(haveQemu)(`nestsim matches ${QEMU} run now`, () => {
       exitCode: q.status ?? -1,
     };
     compare(elf, nestsim(elf), want);
+    expect(await viaExec(elf)).toEqual({ ...want, ended: 'exit' });
   });
 });
 

@@ -15,6 +15,8 @@ export class L0Stats {
   readonly exits = new Map<number, number>();
   /** guest id · 4096 + vCPU id → { runs, instructions } (a number key: no string per exit) */
   readonly vcpus = new Map<number, { runs: number; instructions: number }>();
+  /** Instructions retired by every L2 vCPU. */
+  instructions = 0;
   /** Partition-scoped invalidations done (H_RPT_INVALIDATE NESTED, guest deletion). */
   invalidations = 0;
 
@@ -31,6 +33,7 @@ export class L0Stats {
   /** Counts one exit of a run of vCPU `vcpuId` of guest `guestId`. */
   exit(guestId: number, vcpuId: number, vector: number, instructions: number): void {
     this.exits.set(vector, (this.exits.get(vector) ?? 0) + 1);
+    this.instructions += instructions;
     const key = guestId * VCPU_KEY + vcpuId;
     let v = this.vcpus.get(key);
     if (!v) {
@@ -45,6 +48,7 @@ export class L0Stats {
   merge(other: L0Stats): void {
     for (const [op, byRc] of other.hcalls) for (const [rc, n] of byRc) this.hcall(op, rc, n);
     this.invalidations += other.invalidations;
+    this.instructions += other.instructions;
     for (const [vec, n] of other.exits) this.exits.set(vec, (this.exits.get(vec) ?? 0) + n);
     for (const [key, v] of other.vcpus) {
       const mine = this.vcpus.get(key) ?? { runs: 0, instructions: 0 };

@@ -1,0 +1,204 @@
+/**
+ * One L2 guest's memory as its L1 builds it: a partition-scoped radix tree in L1 memory (the
+ * format L0's cores walk) whose leaves point at L1 frames holding the guest firmware at L2 real
+ * address 0, the ELF's PT_LOAD segments, and one private stack per vCPU.
+ *
+ * Paging modes: `eager` maps and fills every page before the guest runs; `demand` maps nothing and
+ * fills a page when the L2 first touches it (the L1 vCPU loop calls `fault` on a partition-scoped
+ * storage exit). Both give the L2 the same bytes. An access outside every region, or against the
+ * region's rights, gets a report instead: the L1 ends the guest with it.
+ *
+ * Frames and radix tables come from L1's PageAllocator and all go back in `destroy`.
+ */
+
+import type { ElfImage } from '../../cores/elf.js';
+import { type CodeGeneration, invalidateCode } from '../../cores/isa/predecode.js';
+import { INSPECT, Perm, partitionScopedWalk, Translation } from '../../mem/radix.js';
+import { elementFromRoot, type PartitionTableElement } from '../../mem/radix-root.js';
+import { MapStatus, RadixWriter } from '../../mem/radix-writer.js';
+import type { GuestRam } from '../../mem/ram.js';
+import { Access, asL1RA, asL2RA } from '../../mem/types.js';
+import { FIRMWARE_RESERVED, firmwareImage } from './firmware.js';
+import { FRAME, OutOfL1Memory, type PageAllocator } from './page-allocator.js';
+import type { GuestMemory } from './vcpu-loop.js';
+
+/** Where the vCPU stacks end: stack i is [STACKS_TOP − (i+1)·stackBytes, STACKS_TOP − i·stackBytes). */
+export const STACKS_TOP = 0x0800_0000;
+
+/** How an L2's pages get mapped. */
+export type Paging = 'eager' | 'demand';
+
+/** What an address space is built from. */
+export interface AddressSpaceSpec {
+  image: ElfImage;
+  vcpus: number;
+  /** Most L2 memory (bytes) L1 gives the guest; a fault beyond it ends the guest. */
+  memoryBytes: number;
+  stackBytes: number;
+  paging: Paging;
+}
+
+/** A contiguous range of L2 real memory with its rights and initial content. */
+interface Region {
+  start: number;
+  end: number;
+  perms: number;
+  name: string;
+  /** Bytes at `start` (shorter than the region: the rest is zero). */
+  content: Uint8Array;
+}
+
+const PF_X = 1;
+const PF_W = 2;
+const PF_R = 4;
+const permsOf = (pf: number) =>
+  (pf & PF_R ? Perm.Read : 0) | (pf & PF_W ? Perm.Write : 0) | (pf & PF_X ? Perm.Exec : 0);
+
+/** The memory of one L2 guest. */
+export class AddressSpace implements GuestMemory {
+  readonly writer: RadixWriter;
+  private readonly regions: Region[] = [];
+  /** L2 page number → L1 frame, for every mapped page. */
+  private readonly frames = new Map<number, number>();
+  /** Table blocks the writer allocated: address → bytes. */
+  private readonly tables: [number, number][] = [];
+  private readonly t = new Translation();
+  private readonly maxPages: number;
+  private destroyed = false;
+
+  constructor(
+    private readonly ram: GuestRam,
+    private readonly pages: PageAllocator,
+    private readonly codeGen: CodeGeneration,
+    readonly spec: AddressSpaceSpec,
+  ) {
+    this.maxPages = Math.floor(spec.memoryBytes / FRAME);
+    const tables = {
+      alloc: (bytes: number) => {
+        const a = pages.tryAlloc(bytes, bytes);
+        if (a >= 0) this.tables.push([a, bytes]);
+        return a < 0 ? (-1 as const) : asL1RA(a);
+      },
+    };
+    const w = RadixWriter.create(ram, tables);
+    if (!w) throw new OutOfL1Memory('L1 memory exhausted: no room for an L2 radix root');
+    this.writer = w;
+    this.regions.push({
+      start: 0,
+      end: FIRMWARE_RESERVED,
+      perms: Perm.Read | Perm.Exec,
+      name: 'firmware',
+      content: firmwareImage(),
+    });
+    for (const s of spec.image.segments) {
+      this.regions.push({
+        start: s.vaddr,
+        end: s.vaddr + s.memsz,
+        perms: permsOf(s.flags),
+        name: `segment at 0x${s.vaddr.toString(16)}`,
+        content: s.bytes,
+      });
+    }
+    for (let i = 0; i < spec.vcpus; i++) {
+      const top = this.stackTop(i);
+      this.regions.push({
+        start: top - spec.stackBytes,
+        end: top,
+        perms: Perm.Read | Perm.Write,
+        name: `stack of vCPU ${i}`,
+        content: new Uint8Array(0),
+      });
+    }
+    if (spec.paging === 'eager') {
+      for (const r of this.regions)
+        for (let a = r.start - (r.start % FRAME); a < r.end; a += FRAME) {
+          const why = this.fault(a, false, false);
+          if (why) throw new OutOfL1Memory(`eager load of ${r.name}: ${why}`);
+        }
+    }
+  }
+
+  /** Top of vCPU `i`'s stack (exclusive). */
+  stackTop(i: number): number {
+    return STACKS_TOP - i * this.spec.stackBytes;
+  }
+
+  /** The value of GSB element 0x0005 L1 sets for this guest. */
+  partitionTable(): PartitionTableElement {
+    return elementFromRoot(this.writer.root);
+  }
+
+  /** Pages mapped now. */
+  get mappedPages(): number {
+    return this.frames.size;
+  }
+
+  fault(l2ra: number, write: boolean, fetch: boolean): string | undefined {
+    const pn = Math.floor(l2ra / FRAME);
+    const pageStart = pn * FRAME;
+    let perms = 0;
+    for (const r of this.regions) if (r.start < pageStart + FRAME && r.end > pageStart) perms |= r.perms;
+    if (perms === 0) return 'outside the guest\u2019s memory';
+    if (this.frames.has(pn)) {
+      if (write && !(perms & Perm.Write)) return 'store to a read-only page';
+      if (fetch && !(perms & Perm.Exec)) return 'instruction fetch from a page without execute rights';
+      // Mapped with these rights already: the fault was on a stale translation; run again.
+      return undefined;
+    }
+    if (this.frames.size >= this.maxPages)
+      return `guest memory limit reached (${this.maxPages} pages of ${FRAME} bytes)`;
+    const frame = this.pages.tryAlloc(FRAME);
+    if (frame < 0) return 'L1 memory exhausted';
+    for (const r of this.regions) {
+      const from = Math.max(r.start, pageStart);
+      const to = Math.min(r.start + r.content.length, pageStart + FRAME);
+      if (from < to)
+        this.ram.u8.set(r.content.subarray(from - r.start, to - r.start), frame + (from - pageStart));
+    }
+    const st = this.writer.map(asL2RA(pageStart), asL1RA(frame), 12, perms);
+    if (st !== MapStatus.Ok) {
+      this.pages.free(frame, FRAME);
+      return st === MapStatus.NoMemory ? 'L1 memory exhausted (radix tables)' : `cannot map (status ${st})`;
+    }
+    this.frames.set(pn, frame);
+    // The frame may have held code another guest ran: cores must not run stale predecoded code.
+    if (perms & Perm.Exec) invalidateCode(this.codeGen);
+    if (write && !(perms & Perm.Write)) return 'store to a read-only page';
+    if (fetch && !(perms & Perm.Exec)) return 'instruction fetch from a page without execute rights';
+    return undefined;
+  }
+
+  read(l2ra: number, bytes: number): Uint8Array | undefined {
+    const out = new Uint8Array(bytes);
+    for (let done = 0; done < bytes; ) {
+      const a = l2ra + done;
+      const n = Math.min(FRAME - (a % FRAME), bytes - done);
+      let l1 = this.translate(a);
+      if (l1 < 0) {
+        if (this.fault(a, false, false) !== undefined) return undefined;
+        l1 = this.translate(a);
+        if (l1 < 0) return undefined;
+      }
+      out.set(this.ram.u8.subarray(l1, l1 + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  /** L1 address of `l2ra` through the tree (no side effects), or -1. */
+  translate(l2ra: number): number {
+    return partitionScopedWalk(this.ram, this.writer.root, asL2RA(l2ra), Access.Read, INSPECT, this.t)
+      ? this.t.l1ra
+      : -1;
+  }
+
+  /** Returns every frame and table to the allocator. Call after L0 deleted the guest. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const f of this.frames.values()) this.pages.free(f, FRAME);
+    this.frames.clear();
+    for (const [a, b] of this.tables) this.pages.free(a, b);
+    this.tables.length = 0;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * One L2 guest as its L1 sees it: the vCPU loops, the console output, how it ended, and the
+ * per-guest counters a report needs. It receives the loops' events (GuestEvents).
+ */
+import type { AddressSpace } from './address-space.js';
+import type { GuestEvents, L1VcpuLoop } from './vcpu-loop.js';
+
+/** How a guest ended. */
+export type GuestEnd =
+  | { kind: 'running' }
+  | { kind: 'exited'; code: number }
+  | { kind: 'failed'; vcpu: number; report: string }
+  | { kind: 'stopped'; reason: string };
+
+export class L1Guest implements GuestEvents {
+  readonly loops: L1VcpuLoop[] = [];
+  /** Run buffers [address, bytes] to give back at deletion. */
+  readonly buffers: [number, number][] = [];
+  readonly stdout: Uint8Array[] = [];
+  readonly stderr: Uint8Array[] = [];
+  end: GuestEnd = { kind: 'running' };
+  deleted = false;
+  /** Exit code of each vCPU that called exit(). */
+  readonly vcpuCodes = new Map<number, number>();
+  /** exits by vector, L2 hcalls by number */
+  readonly exits = new Map<number, number>();
+  readonly l2hcalls = new Map<number, number>();
+  /** Called with every console write, as it happens (stdout streaming). */
+  onConsole: ((fd: number, bytes: Uint8Array) => void) | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly vcpus: number,
+    readonly space: AddressSpace,
+  ) {}
+
+  get finished(): boolean {
+    return this.end.kind !== 'running';
+  }
+
+  console(fd: number, bytes: Uint8Array): void {
+    (fd === 2 ? this.stderr : this.stdout).push(bytes);
+    this.onConsole?.(fd, bytes);
+  }
+
+  vcpuExit(vcpuId: number, code: number): void {
+    this.vcpuCodes.set(vcpuId, code);
+    if (this.loops.every((l) => l.done)) this.end = { kind: 'exited', code: this.vcpuCodes.get(0) ?? code };
+  }
+
+  groupExit(_vcpuId: number, code: number): void {
+    for (const l of this.loops) l.done = true;
+    this.end = { kind: 'exited', code };
+  }
+
+  failed(vcpuId: number, report: string): void {
+    for (const l of this.loops) l.done = true;
+    this.end = { kind: 'failed', vcpu: vcpuId, report };
+  }
+
+  exit(vector: number, l2hcall: number): void {
+    this.exits.set(vector, (this.exits.get(vector) ?? 0) + 1);
+    if (l2hcall >= 0) this.l2hcalls.set(l2hcall, (this.l2hcalls.get(l2hcall) ?? 0) + 1);
+  }
+
+  /** Stops a guest that has not finished (instruction limit, interrupted run). */
+  stop(reason: string): void {
+    if (this.finished) return;
+    for (const l of this.loops) l.done = true;
+    this.end = { kind: 'stopped', reason };
+  }
+
+  /** Console output of fd 1 as one buffer. */
+  stdoutBytes(): Buffer {
+    return Buffer.concat(this.stdout);
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * The L1 guest hypervisor: a small KVM-like model that runs ppc64le programs as L2 guests on L0
+ * through the nested-v2 hcalls, exactly in the order Linux's nestedv2 client uses them (spec §13):
+ * GET/SET_CAPABILITIES once; per guest H_GUEST_CREATE (retrying H_BUSY with the continue token),
+ * the partition table set guest-wide before any vCPU exists; per vCPU H_GUEST_CREATE_VCPU, the
+ * output-buffer minimum read, output then input buffer registered, the initial registers set;
+ * then one L1VcpuLoop per vCPU (run on whichever thread runs the vCPU); H_GUEST_DELETE when the
+ * guest is over.
+ *
+ * The control part here runs on the coordinator; it allocates nothing on the run path.
+ */
+import type { ElfImage } from '../../cores/elf.js';
+import type { CodeGeneration } from '../../cores/isa/predecode.js';
+import type { GuestRam } from '../../mem/ram.js';
+import { elementByName } from '../gsb/elements.js';
+import { type ElementValue, encodeGsb } from '../gsb/values.js';
+import { HcallRegs } from '../l0/regs.js';
+import { Cap, H, Hcall, StateFlags } from '../papr.js';
+import { AddressSpace, type Paging } from './address-space.js';
+import { L1Guest } from './guest.js';
+import { FRAME, PageAllocator } from './page-allocator.js';
+import { RunInput, RunOutput } from './run-buffers.js';
+import { type L0Port, L1VcpuLoop } from './vcpu-loop.js';
+
+/** MSR of an L2 vCPU at entry: SF (64-bit), LE; real mode, not privileged-off (docs/guests.md). */
+const L2_MSR = 0x8000_0000_0000_0001n;
+/** LPCR: ILE (interrupts little-endian), AIL = 0 (vectors at 0). */
+const L2_LPCR = 0x0200_0000n;
+/** HFSCR: every facility the L1 may grant. */
+const L2_HFSCR = 0xffffn;
+/** DEC far in the future (EE is 0 anyway). */
+const FAR_DEC = 0x4000_0000_0000_0000n;
+
+/** Bytes of each run buffer L1 registers (Linux rounds its buffers to a power of two, ≈4 KiB). */
+const RUN_BUFFER_BYTES = 4096;
+
+/** A refused hcall on L1's control path: L1 cannot go on with this guest. */
+export class L1Error extends Error {}
+
+/** One guest to create. */
+export interface GuestSpec {
+  name: string;
+  image: ElfImage;
+  vcpus: number;
+  memoryBytes: number;
+  paging: Paging;
+  stackBytes?: number;
+  /** L1's time slice per run in timebase ticks (0: only L0's slices). */
+  hdecTicks?: number;
+}
+
+/** The L1 hypervisor. */
+export class L1 {
+  readonly pages: PageAllocator;
+  private readonly regs = new HcallRegs();
+  /** A page of L1 memory for the control path's state buffers. */
+  private readonly scratch: number;
+  readonly guests: L1Guest[] = [];
+
+  constructor(
+    readonly port: L0Port,
+    readonly ram: GuestRam,
+    readonly codeGen: CodeGeneration,
+    /** Region of L1 RAM this L1 may hand out (the rest is its "kernel"). */
+    region: { base: number; bytes: number },
+  ) {
+    this.pages = new PageAllocator(ram, region.base, region.bytes);
+    this.scratch = this.pages.alloc(FRAME);
+    this.negotiate();
+  }
+
+  /** GET_CAPABILITIES, then SET_CAPABILITIES with the newest mode offered (spec §5.1, §5.2). */
+  private negotiate(): void {
+    const r = this.call(Hcall.H_GUEST_GET_CAPABILITIES, 0n);
+    if (r !== H.SUCCESS) throw new L1Error(`H_GUEST_GET_CAPABILITIES failed (${r}): L0 offers no nested v2`);
+    const offered = this.regs.big(4);
+    const modes = [Cap.POWER11, Cap.POWER10, Cap.POWER9];
+    const mode = modes.find((m) => (offered & m) !== 0n);
+    if (mode === undefined) throw new L1Error('L0 offers no POWER9/10/11 mode');
+    const s = this.call(Hcall.H_GUEST_SET_CAPABILITIES, 0n, mode);
+    if (s !== H.SUCCESS) throw new L1Error(`H_GUEST_SET_CAPABILITIES failed (${s})`);
+  }
+
+  /** Creates a guest with its memory, vCPUs and loops; it is ready to run. */
+  createGuest(spec: GuestSpec): L1Guest {
+    const id = this.createPartition();
+    let space: AddressSpace | undefined;
+    const buffers: number[] = [];
+    try {
+      space = new AddressSpace(this.ram, this.pages, this.codeGen, {
+        image: spec.image,
+        vcpus: spec.vcpus,
+        memoryBytes: spec.memoryBytes,
+        stackBytes: spec.stackBytes ?? 0x4_0000,
+        paging: spec.paging,
+      });
+      this.setState(id, 0, { PARTITION_TABLE: space.partitionTable() }, true);
+      const guest = new L1Guest(id, spec.name, spec.vcpus, space);
+      for (let v = 0; v < spec.vcpus; v++) {
+        this.check(
+          this.call(Hcall.H_GUEST_CREATE_VCPU, 0n, BigInt(id), BigInt(v)),
+          `H_GUEST_CREATE_VCPU ${v}`,
+        );
+        const min = Number(this.getGuestU64(id, v, 'RUN_OUTPUT_MIN_SIZE'));
+        const outBytes = Math.max(min, RUN_BUFFER_BYTES);
+        const out = this.pages.alloc(outBytes);
+        const inp = this.pages.alloc(RUN_BUFFER_BYTES);
+        buffers.push(out, inp);
+        const top = space.stackTop(v);
+        this.setState(id, v, {
+          RUN_OUTPUT: { address: BigInt(out), bytes: BigInt(outBytes) },
+          RUN_INPUT: { address: BigInt(inp), bytes: BigInt(RUN_BUFFER_BYTES) },
+          NIA: BigInt(spec.image.entry),
+          MSR: L2_MSR,
+          LPCR: L2_LPCR,
+          HFSCR: L2_HFSCR,
+          DEC_EXPIRY_TB: FAR_DEC,
+          GPR1: BigInt(top - 64),
+          GPR3: BigInt(v),
+          GPR4: BigInt(spec.vcpus),
+          GPR12: BigInt(spec.image.entry),
+        });
+        const loop = new L1VcpuLoop(
+          this.port,
+          id,
+          v,
+          new HcallRegs(),
+          new RunInput(this.ram, inp, RUN_BUFFER_BYTES),
+          new RunOutput(this.ram, out, outBytes),
+          space,
+          guest,
+          spec.hdecTicks ?? 0,
+        );
+        guest.loops.push(loop);
+        guest.buffers.push([out, outBytes], [inp, RUN_BUFFER_BYTES]);
+      }
+      this.guests.push(guest);
+      return guest;
+    } catch (e) {
+      this.call(Hcall.H_GUEST_DELETE, 0n, BigInt(id));
+      space?.destroy();
+      for (const b of buffers) this.pages.free(b, RUN_BUFFER_BYTES);
+      throw e;
+    }
+  }
+
+  /** Deletes a finished guest in L0 and returns its memory to L1. */
+  deleteGuest(g: L1Guest): void {
+    if (g.deleted) return;
+    for (let tries = 0; ; tries++) {
+      const rc = this.call(Hcall.H_GUEST_DELETE, 0n, BigInt(g.id));
+      if (rc === H.SUCCESS) break;
+      if (rc !== H.BUSY || tries > 1000) throw new L1Error(`H_GUEST_DELETE of guest ${g.id} failed (${rc})`);
+    }
+    g.deleted = true;
+    g.space.destroy();
+    for (const [a, b] of g.buffers) this.pages.free(a, b);
+    g.buffers.length = 0;
+  }
+
+  /** H_GUEST_CREATE, retrying H_BUSY with the continue token as Linux does. */
+  private createPartition(): number {
+    let token = -1n;
+    for (let tries = 0; tries < 1000; tries++) {
+      const rc = this.call(Hcall.H_GUEST_CREATE, 0n, token);
+      if (rc === H.SUCCESS) return Number(this.regs.big(4));
+      if (rc !== H.BUSY) throw new L1Error(`H_GUEST_CREATE failed (${rc})`);
+      token = this.regs.big(4);
+    }
+    throw new L1Error('H_GUEST_CREATE stayed busy');
+  }
+
+  /** SET_STATE of named elements through the scratch page. */
+  private setState(
+    guestId: number,
+    vcpuId: number,
+    values: Record<string, ElementValue>,
+    wide = false,
+  ): void {
+    const e = encodeGsb(
+      Object.entries(values).map(([name, value]) => ({ id: elementByName(name)!.id, value })),
+    );
+    if (!e.ok) throw new L1Error(`state buffer: ${e.reason}`);
+    this.ram.u8.set(e.bytes, this.scratch);
+    const rc = this.call(
+      Hcall.H_GUEST_SET_STATE,
+      wide ? StateFlags.GUEST_WIDE : 0n,
+      BigInt(guestId),
+      BigInt(vcpuId),
+      BigInt(this.scratch),
+      BigInt(FRAME),
+    );
+    this.check(rc, `H_GUEST_SET_STATE ${Object.keys(values).join(',')}`);
+  }
+
+  /** GET_STATE of one 8-byte guest-wide element (Linux passes the vCPU id too). */
+  private getGuestU64(guestId: number, vcpuId: number, name: string): bigint {
+    const id = elementByName(name)!.id;
+    const dv = this.ram.dv;
+    dv.setUint32(this.scratch, 1);
+    dv.setUint16(this.scratch + 4, id);
+    dv.setUint16(this.scratch + 6, 8);
+    const rc = this.call(
+      Hcall.H_GUEST_GET_STATE,
+      StateFlags.GUEST_WIDE,
+      BigInt(guestId),
+      BigInt(vcpuId),
+      BigInt(this.scratch),
+      BigInt(FRAME),
+    );
+    this.check(rc, `H_GUEST_GET_STATE ${name}`);
+    return dv.getBigUint64(this.scratch + 8);
+  }
+
+  private check(rc: number, what: string): void {
+    if (rc !== H.SUCCESS) throw new L1Error(`${what} failed (${rc})`);
+  }
+
+  /** One hcall from L1's control path (the coordinator, core −1 is never a core: use 0). */
+  private call(opcode: number, ...args: bigint[]): number {
+    const r = this.regs;
+    r.clear();
+    r.setInt(3, opcode);
+    args.forEach((a, i) => {
+      r.setBig(4 + i, a);
+    });
+    return this.port.hcall(r, CONTROL_CORE);
+  }
+}
+
+/** The holder number L1's control path uses for hcalls (never a core that runs vCPUs). */
+export const CONTROL_CORE = 255;

@@ -1,0 +1,156 @@
+/**
+ * The L1 side of H_GUEST_RUN_VCPU's buffers, on the hot path of every exit: writing the run input
+ * buffer (the dirty registers L1 changed since the last run) and reading the output buffer L0
+ * filled. Both live in L1 memory and are accessed in place, big-endian, without BigInt or
+ * allocation: 64-bit values are (hi, lo) pairs of 32-bit words.
+ */
+import type { GuestRam } from '../../mem/ram.js';
+
+const GSB_HEADER = 4;
+const ELEMENT_HEADER = 4;
+
+/** Writes elements into a run input buffer at a fixed L1 address. */
+export class RunInput {
+  private count = 0;
+  private at: number;
+
+  constructor(
+    private readonly ram: GuestRam,
+    readonly addr: number,
+    readonly bytes: number,
+  ) {
+    this.at = addr + GSB_HEADER;
+    this.finish();
+  }
+
+  /** Starts a new buffer (count 0). */
+  reset(): void {
+    this.count = 0;
+    this.at = this.addr + GSB_HEADER;
+  }
+
+  /** Adds an 8-byte element. */
+  putU64(id: number, hi: number, lo: number): void {
+    const dv = this.ram.dv;
+    this.room(12);
+    dv.setUint16(this.at, id, false);
+    dv.setUint16(this.at + 2, 8, false);
+    dv.setUint32(this.at + 4, hi >>> 0, false);
+    dv.setUint32(this.at + 8, lo >>> 0, false);
+    this.at += 12;
+    this.count++;
+  }
+
+  /** Adds an 8-byte element from a safe non-negative integer. */
+  putNumber(id: number, v: number): void {
+    this.putU64(id, Math.floor(v / 4294967296), v >>> 0);
+  }
+
+  /** Adds a 4-byte element. */
+  putU32(id: number, v: number): void {
+    const dv = this.ram.dv;
+    this.room(8);
+    dv.setUint16(this.at, id, false);
+    dv.setUint16(this.at + 2, 4, false);
+    dv.setUint32(this.at + 4, v >>> 0, false);
+    this.at += 8;
+    this.count++;
+  }
+
+  /** Writes the element count; call before the run. */
+  finish(): void {
+    this.ram.dv.setUint32(this.addr, this.count, false);
+  }
+
+  private room(n: number): void {
+    if (this.at + n > this.addr + this.bytes)
+      throw new Error(`run input buffer of ${this.bytes} bytes is full`);
+  }
+}
+
+/**
+ * The values of the last run output buffer, parsed into fixed fields. An element the exit did not
+ * carry keeps the value it had (callers read only what the exit vector implies).
+ */
+export class RunOutput {
+  /** GPR3..GPR12 as (hi, lo) pairs: gpr[2·(n−3)], gpr[2·(n−3)+1]. */
+  readonly gpr = new Int32Array(20);
+  hdarHi = 0;
+  hdarLo = 0;
+  hdsisr = 0;
+  heirLo = 0;
+  asdrHi = 0;
+  asdrLo = 0;
+  niaHi = 0;
+  niaLo = 0;
+  msrHi = 0;
+  msrLo = 0;
+  hfscrHi = 0;
+  /** Elements in the last buffer. */
+  count = 0;
+
+  constructor(
+    private readonly ram: GuestRam,
+    readonly addr: number,
+    readonly bytes: number,
+  ) {}
+
+  /** Parses the buffer; returns false (with `error`) when L0 wrote something malformed. */
+  parse(): boolean {
+    const dv = this.ram.dv;
+    const n = dv.getUint32(this.addr, false);
+    let at = this.addr + GSB_HEADER;
+    const end = this.addr + this.bytes;
+    for (let k = 0; k < n; k++) {
+      if (at + ELEMENT_HEADER > end) return this.bad(`element ${k} past the buffer end`);
+      const id = dv.getUint16(at, false);
+      const len = dv.getUint16(at + 2, false);
+      const v = at + ELEMENT_HEADER;
+      if (v + len > end) return this.bad(`element ${k} (0x${id.toString(16)}) past the buffer end`);
+      const hi = len >= 8 ? dv.getInt32(v, false) : 0;
+      const lo = len >= 8 ? dv.getInt32(v + 4, false) : len === 4 ? dv.getInt32(v, false) : 0;
+      if (id >= 0x1003 && id <= 0x100c) {
+        this.gpr[2 * (id - 0x1003)] = hi;
+        this.gpr[2 * (id - 0x1003) + 1] = lo;
+      } else if (id === 0xf000) {
+        this.hdarHi = hi;
+        this.hdarLo = lo;
+      } else if (id === 0xf001) this.hdsisr = lo;
+      else if (id === 0xf002) this.heirLo = lo;
+      else if (id === 0xf003) {
+        this.asdrHi = hi;
+        this.asdrLo = lo;
+      } else if (id === 0x1021) {
+        this.niaHi = hi;
+        this.niaLo = lo;
+      } else if (id === 0x1022) {
+        this.msrHi = hi;
+        this.msrLo = lo;
+      } else if (id === 0x102d) this.hfscrHi = hi;
+      at = v + len;
+    }
+    this.count = n;
+    this.error = '';
+    return true;
+  }
+
+  /** Why the last parse failed. */
+  error = '';
+
+  /** GPRn (3..12) of the last hcall exit as a number (low 53 bits; exact for what programs pass). */
+  gprNumber(n: number): number {
+    const hi = this.gpr[2 * (n - 3)]!;
+    const lo = this.gpr[2 * (n - 3) + 1]! >>> 0;
+    return hi * 4294967296 + lo;
+  }
+
+  /** GPRn's low word, unsigned. */
+  gprLo(n: number): number {
+    return this.gpr[2 * (n - 3) + 1]! >>> 0;
+  }
+
+  private bad(reason: string): boolean {
+    this.error = reason;
+    return false;
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * One L1 vCPU loop, as KVM runs it for each L2 vCPU: H_GUEST_RUN_VCPU, handle the exit, run again.
+ * `step(core)` does one round trip and may run on any thread that can reach L0's per-vCPU fast path
+ * (the deterministic scheduler calls it on the main thread; the multicore runtime on the core
+ * worker that executes the vCPU). It talks to L0 only through hcalls with buffers in L1 memory.
+ *
+ * Exit handlers (issue: the L1 model):
+ *   0x000 stopped by L0 (time slice over, guest being deleted) → run again;
+ *   0x980 HDEC (L1's own time slice)                            → yield to other vCPUs;
+ *   0xC00 hcall from L2: NS_SYSCALL write/exit/exit_group, H_PUT_TERM_CHAR, H_CEDE (yield), NS_CRASH
+ *         (report), anything else → H_FUNCTION as a real L1 answers unknown hcalls;
+ *   0xE00/0xE20 partition-scoped fault → demand paging, or a report when outside the guest;
+ *   0xE40 HEAI → report the instruction; anything else → report the vector.
+ * Results for L2 (GPR3/GPR4 of a served hcall) go into the next run input buffer, the way Linux's
+ * nestedv2 client sends dirty registers.
+ */
+import { disasm } from '../../cores/isa/decode.js';
+import type { HcallRegs } from '../l0/regs.js';
+import { H, Hcall, NestsimHcall, Vector } from '../papr.js';
+import type { RunInput, RunOutput } from './run-buffers.js';
+
+/** How L1 reaches L0: an hcall with PAPR register semantics, on behalf of core `core`. */
+export interface L0Port {
+  hcall(r: HcallRegs, core: number): number;
+  /** L1 timebase of core `core` now (what `mftb` would read in L1). */
+  timebase(core: number): number;
+}
+
+/** What the loop needs from the L2's memory, as L1 manages it (hypervisor/l1/ address space). */
+export interface GuestMemory {
+  /**
+   * Makes the page of L2 real address `l2ra` accessible after a partition-scoped fault (demand
+   * paging). Returns undefined when done (run again), or why the access cannot be satisfied.
+   */
+  fault(l2ra: number, write: boolean, fetch: boolean): string | undefined;
+  /** Copies `bytes` bytes of L2 memory at `l2ra` (mapping pages on demand); undefined if outside. */
+  read(l2ra: number, bytes: number): Uint8Array | undefined;
+}
+
+/** What the loop reports to the guest it belongs to. */
+export interface GuestEvents {
+  console(fd: number, bytes: Uint8Array): void;
+  /** The vCPU called exit(code). */
+  vcpuExit(vcpuId: number, code: number): void;
+  /** The vCPU called exit_group(code): the whole guest ends. */
+  groupExit(vcpuId: number, code: number): void;
+  /** The vCPU cannot continue; `report` says why in one line. */
+  failed(vcpuId: number, report: string): void;
+  /** Counts one exit of this vCPU by vector, and one L2 hcall by number when vector is 0xC00. */
+  exit(vector: number, l2hcall: number): void;
+}
+
+/** Outcome of one step. */
+export const Step = {
+  /** Run it again soon. */
+  RUN: 0,
+  /** The vCPU gave the core up (HDEC, H_CEDE, L0 busy): schedule others first. */
+  YIELD: 1,
+  /** The vCPU is finished (exited or failed). */
+  DONE: 2,
+} as const;
+export type Step = (typeof Step)[keyof typeof Step];
+
+/** Linux syscall numbers (powerpc64) the L1 serves, and errno values it answers. */
+const Sys = { EXIT: 1, WRITE: 4, EXIT_GROUP: 234 } as const;
+const Errno = { EBADF: 9, EFAULT: 14, ENOSYS: 38, EINVAL: 22 } as const;
+/** Largest write the L1 copies in one syscall (Linux caps a write at 0x7ffff000 bytes; a console less). */
+const MAX_WRITE = 1 << 20;
+
+/** GSB element IDs the loop writes. */
+const Id = { GPR3: 0x1003, GPR4: 0x1004, HDEC_EXPIRY_TB: 0x1020 } as const;
+
+const hex = (v: number) => `0x${v.toString(16)}`;
+
+/** The L1 vCPU loop of one L2 vCPU. */
+export class L1VcpuLoop {
+  done = false;
+
+  constructor(
+    private readonly port: L0Port,
+    readonly guestId: number,
+    readonly vcpuId: number,
+    private readonly regs: HcallRegs,
+    private readonly input: RunInput,
+    private readonly output: RunOutput,
+    private readonly mem: GuestMemory,
+    private readonly events: GuestEvents,
+    /** L1's time slice in timebase ticks (HDEC), or 0 for none (L0's slices only). */
+    private readonly hdecTicks: number,
+  ) {}
+
+  /** One H_GUEST_RUN_VCPU and the handling of its exit, on core `core`. */
+  step(core: number): Step {
+    if (this.done) return Step.DONE;
+    const r = this.regs;
+    if (this.hdecTicks > 0)
+      this.input.putNumber(Id.HDEC_EXPIRY_TB, this.port.timebase(core) + this.hdecTicks);
+    this.input.finish();
+    r.clear();
+    r.setInt(3, Hcall.H_GUEST_RUN_VCPU);
+    r.setInt(5, this.guestId);
+    r.setInt(6, this.vcpuId);
+    const rc = this.port.hcall(r, core);
+    if (rc === H.BUSY) return Step.YIELD; // another core holds it: the input buffer stays for the retry
+    this.input.reset();
+    if (rc !== H.SUCCESS) return this.fail(`H_GUEST_RUN_VCPU failed with ${rc}`);
+    const vector = r.num(4);
+    if (!this.output.parse()) return this.fail(`malformed run output buffer: ${this.output.error}`);
+    this.events.exit(vector, vector === Vector.SYSTEM_CALL ? this.output.gprLo(3) : -1);
+    switch (vector) {
+      case Vector.STOPPED:
+        return Step.RUN;
+      case Vector.HV_DECREMENTER:
+        return Step.YIELD;
+      case Vector.SYSTEM_CALL:
+        return this.hcallFromL2();
+      case Vector.HV_DATA_STORAGE:
+      case Vector.HV_INSTRUCTION_STORAGE:
+        return this.storageFault(vector);
+      case Vector.HV_EMULATION_ASSIST: {
+        const o = this.output;
+        const word = o.heirLo >>> 0;
+        return this.fail(
+          `illegal instruction 0x${word.toString(16).padStart(8, '0')} (${disasm(word)}) at NIA ${this.nia()}`,
+        );
+      }
+      default:
+        return this.fail(`unexpected exit ${hex(vector)} at NIA ${this.nia()}`);
+    }
+  }
+
+  /** An `sc 1` from L2: the hcall number is in GPR3, its arguments in GPR4... */
+  private hcallFromL2(): Step {
+    const o = this.output;
+    const op = o.gprLo(3);
+    switch (op) {
+      case NestsimHcall.NS_SYSCALL:
+        return this.syscall();
+      case NestsimHcall.NS_CRASH:
+        return this.fail(
+          `crashed: interrupt ${hex(o.gprLo(4))} at ${hex(o.gprNumber(5))} (SRR1 ${hex(o.gprNumber(6))}, DAR ${hex(o.gprNumber(7))}, DSISR ${hex(o.gprLo(8))}, LR ${hex(o.gprNumber(9))})`,
+        );
+      case Hcall.H_PUT_TERM_CHAR: {
+        const n = Math.min(16, o.gprLo(5));
+        const bytes = new Uint8Array(n);
+        for (let k = 0; k < n; k++) {
+          const reg = k < 8 ? 6 : 7; // r6, r7 hold the characters, first one in the high byte
+          const word = (k & 7) < 4 ? o.gpr[2 * (reg - 3)]! : o.gpr[2 * (reg - 3) + 1]!;
+          bytes[k] = (word >>> (24 - 8 * (k & 3))) & 0xff;
+        }
+        this.events.console(1, bytes);
+        return this.answer(H.SUCCESS, 0);
+      }
+      case Hcall.H_CEDE:
+        this.answer(H.SUCCESS, 0);
+        return Step.YIELD;
+      default:
+        return this.answer(H.FUNCTION, 0);
+    }
+  }
+
+  /** NS_SYSCALL: r4 = Linux syscall number, r5..r10 = arguments. */
+  private syscall(): Step {
+    const o = this.output;
+    const nr = o.gprNumber(4);
+    switch (nr) {
+      case Sys.WRITE: {
+        const fd = o.gprNumber(5);
+        const len = o.gprNumber(7);
+        if (fd !== 1 && fd !== 2) return this.answer(H.SUCCESS, -Errno.EBADF);
+        if (len < 0 || len > MAX_WRITE) return this.answer(H.SUCCESS, -Errno.EINVAL);
+        // Real mode: the top four bits of the EA are ignored (Book III real addressing).
+        const addr = o.gprNumber(6) % 2 ** 52;
+        const bytes = this.mem.read(addr, len);
+        if (!bytes) return this.answer(H.SUCCESS, -Errno.EFAULT);
+        this.events.console(fd, bytes);
+        return this.answer(H.SUCCESS, len);
+      }
+      case Sys.EXIT:
+        this.done = true;
+        this.events.vcpuExit(this.vcpuId, o.gprLo(5) & 0xff);
+        return Step.DONE;
+      case Sys.EXIT_GROUP:
+        this.done = true;
+        this.events.groupExit(this.vcpuId, o.gprLo(5) & 0xff);
+        return Step.DONE;
+      default:
+        return this.answer(H.SUCCESS, -Errno.ENOSYS);
+    }
+  }
+
+  /** HDSI / HISI: map the page on demand, or end the vCPU with a report. */
+  private storageFault(vector: number): Step {
+    const o = this.output;
+    const l2ra = o.asdrHi * 4294967296 + (o.asdrLo >>> 0);
+    const fetch = vector === Vector.HV_INSTRUCTION_STORAGE;
+    const write = !fetch && (o.hdsisr & 0x0200_0000) !== 0;
+    const why = this.mem.fault(l2ra, write, fetch);
+    if (why === undefined) return Step.RUN;
+    const what = fetch ? 'instruction fetch' : write ? 'store' : 'load';
+    return this.fail(`${what} at L2 address ${hex(l2ra)} (NIA ${this.nia()}): ${why}`);
+  }
+
+  /** Answers the L2's hcall: r3 = status, r4 = value, sent in the next run input buffer. */
+  private answer(status: number, value: number): Step {
+    this.input.putU64(Id.GPR3, status < 0 ? -1 : 0, status);
+    this.input.putU64(Id.GPR4, Math.floor(value / 4294967296), value >>> 0);
+    return Step.RUN;
+  }
+
+  private fail(report: string): Step {
+    this.done = true;
+    this.events.failed(this.vcpuId, report);
+    return Step.DONE;
+  }
+
+  private nia(): string {
+    const o = this.output;
+    return hex(o.niaHi * 4294967296 + (o.niaLo >>> 0));
+  }
+}

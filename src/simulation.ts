@@ -1,0 +1,112 @@
+/**
+ * A whole simulation: L1 memory, the L0 hypervisor, the L1 model and its guests, and the scheduler
+ * that runs the L1 vCPU loops. This file holds the deterministic mode (the reference behaviour):
+ * L0, L1 and one core share the main thread, and the next vCPU loop to step is drawn from a seeded
+ * generator (round robin without a seed), so a run repeats exactly for a given seed.
+ *
+ * Invoked from: `nestsim exec`, `nestsim run`, tests.
+ */
+import { defaultL0Config, L0 } from '../hypervisor/l0/l0.js';
+import type { L1Guest } from '../hypervisor/l1/guest.js';
+import { type GuestSpec, L1 } from '../hypervisor/l1/l1.js';
+import type { L0Port } from '../hypervisor/l1/vcpu-loop.js';
+import { SplitMix32 } from '../hypervisor/prng.js';
+import { GuestRam, RAM_GRANULE } from '../mem/ram.js';
+
+/** L1 memory below this is L1's own (not handed to guests). */
+const L1_RESERVED = 0x10_0000;
+
+export interface SimulationOptions {
+  /** Bytes of L1 memory (a multiple of 64 KiB, at most 4 GiB). */
+  l1MemoryBytes: number;
+  /** Seed of every scheduling choice; undefined: round robin and fixed slices. */
+  seed?: number;
+  /** Instructions after which unfinished guests are stopped. */
+  maxInstructions: number;
+  /** Instructions per H_GUEST_RUN_VCPU before L0 takes the core back. */
+  sliceInstructions?: number;
+}
+
+/** What a run produced. */
+export interface RunSummary {
+  instructions: number;
+  wallSeconds: number;
+  /** Instructions per second of wall time, in millions. */
+  mips: number;
+  /** true when every guest ended by itself (exit or failure), false when stopped at the limit. */
+  completed: boolean;
+}
+
+/** One simulation. */
+export class Simulation {
+  readonly ram: GuestRam;
+  readonly l0: L0;
+  readonly l1: L1;
+  private readonly rng: SplitMix32 | undefined;
+
+  constructor(readonly opts: SimulationOptions) {
+    const bytes = Math.ceil(opts.l1MemoryBytes / RAM_GRANULE) * RAM_GRANULE;
+    this.ram = GuestRam.create(bytes);
+    this.l0 = new L0(
+      defaultL0Config({
+        l1MemoryBytes: bytes,
+        seed: opts.seed,
+        sliceInstructions: opts.sliceInstructions ?? 1_000_000,
+      }),
+      this.ram,
+    );
+    const l0 = this.l0;
+    const port: L0Port = {
+      hcall: (r, core) => l0.hcall(r, core),
+      timebase: (core) => l0.seat(core).core.tb,
+    };
+    this.l1 = new L1(port, this.ram, l0.codeGen, { base: L1_RESERVED, bytes: bytes - L1_RESERVED });
+    this.rng = opts.seed === undefined ? undefined : new SplitMix32(opts.seed ^ 0x5eed);
+  }
+
+  /** Creates a guest (L1 does the hcalls); throws L1Error / OutOfL1Memory when it cannot. */
+  addGuest(spec: GuestSpec): L1Guest {
+    return this.l1.createGuest(spec);
+  }
+
+  /** Instructions retired by every L2 so far. */
+  get instructions(): number {
+    return this.l0.stats.instructions;
+  }
+
+  /**
+   * Runs every guest until each has ended or the instruction limit is reached (then the unfinished
+   * ones are stopped). `progress` is called about every 100 ms of wall time.
+   */
+  run(progress?: (instructions: number) => void): RunSummary {
+    const t0 = performance.now();
+    let lastProgress = t0;
+    let rr = 0;
+    let completed = true;
+    const guests = this.l1.guests;
+    for (;;) {
+      const live = [];
+      for (const g of guests) if (!g.finished) for (const l of g.loops) if (!l.done) live.push(l);
+      if (live.length === 0) break;
+      if (this.instructions >= this.opts.maxInstructions) {
+        completed = false;
+        for (const g of guests) g.stop(`instruction limit of ${this.opts.maxInstructions} reached`);
+        break;
+      }
+      const loop = this.rng ? live[this.rng.below(live.length)]! : live[rr++ % live.length]!;
+      loop.step(0);
+      for (const g of guests) if (g.finished && !g.deleted) this.l1.deleteGuest(g);
+      if (progress) {
+        const now = performance.now();
+        if (now - lastProgress > 100) {
+          lastProgress = now;
+          progress(this.instructions);
+        }
+      }
+    }
+    for (const g of guests) if (!g.deleted) this.l1.deleteGuest(g);
+    const wallSeconds = (performance.now() - t0) / 1000;
+    const instructions = this.instructions;
+    return { instructions, wallSeconds, mips: instructions / wallSeconds / 1e6, completed };
+  }
+}
