@@ -2,7 +2,11 @@
  * Entry point and the system-call primitive of the guest runtime (ELFv2, ppc64le, no libc).
  *
  * At _start the loader (Linux, qemu-ppc64le, or nestsim's harness) has set r1 to the top of the
- * stack and r12 to the entry address, as the ELFv2 ABI requires; nothing else is assumed.
+ * stack and r12 to the entry address, as the ELFv2 ABI requires. nestsim's L1 also passes the vCPU
+ * index in r3 and the vCPU count in r4; they are kept in r13 (index in the low word, count in the
+ * high word), the one register no code here uses (ELFv2 reserves it for a TLS pointer, and there is
+ * no TLS), and private to each vCPU. guests/include/nestsim.h reads them and treats a count of 0
+ * (or garbage, under another loader) as one vCPU.
  */
 	.abiversion 2
 	.section ".text"
@@ -14,6 +18,8 @@ _start:
 	/* TOC pointer from r12 = &_start: the same sequence gcc emits at a global entry point. */
 	addis	2, 12, .TOC.-_start@ha
 	addi	2, 2, .TOC.-_start@l
+	rldimi	3, 4, 32, 0
+	mr	13, 3
 	/* 16-byte aligned stack and a minimal ELFv2 frame with a null back chain, so that main's
 	   prologue may store LR at 16(r1) and a debugger knows where the stack ends. */
 	clrrdi	1, 1, 4
