@@ -5,6 +5,7 @@
 import yargs from 'yargs';
 import { execCommand } from './commands/exec.js';
 import { gsbCommand } from './commands/gsb.js';
+import { runCommand } from './commands/run.js';
 import { ExitCode, UserError } from './errors.js';
 
 /** Output sinks, replaceable in tests. */
@@ -35,6 +36,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .usage('$0 <command> [options]\n\nSimulates PAPR nested virtualization (L0/L1/L2) on IBM POWER.')
     .command(gsbCommand(io, setExit))
     .command(execCommand(io, setExit))
+    .command(runCommand(io, setExit))
     .demandCommand(1, 'Name a command (see the list above).')
     .strict()
     .recommendCommands()
