@@ -1,0 +1,101 @@
+/**
+ * Compiled workloads: guest MIPS of the C programs in guests/bin run the way `nestsim exec` runs
+ * them (L1 model, L0 hcalls, demand paging, one core in the deterministic mode), and the wall-time
+ * ratio against qemu-ppc64le on the same ELF in the same run when QEMU is installed.
+ *
+ * The programs retire only a few million instructions each, so one sample runs REPS copies as
+ * separate guests of one simulation, and QEMU runs the ELF REPS times; both figures include their
+ * per-program start-up (for QEMU a process start, for nestsim a guest creation), not Node's.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { readElfFile } from '../../cores/elf.js';
+import { SHIPPED_GUESTS } from '../../src/scenario/load.js';
+import { Simulation } from '../../src/simulation.js';
+import { type BenchMetric, type BenchSuite, sample, summarize } from '../types.js';
+
+const WORKLOADS = [
+  'sieve-power9-O2',
+  'sort-power9-O2',
+  'hash-power9-O2',
+  'arith-power9-O2',
+  'muldiv-power8-O0',
+];
+
+/** One sample: REPS copies of `file` as guests of one simulation; returns [instructions, seconds]. */
+function runNestsim(file: string, reps: number): [number, number] {
+  const image = readElfFile(file);
+  const sim = new Simulation({
+    l1MemoryBytes: 256 << 20,
+    maxInstructions: 1e11,
+    sliceInstructions: 10_000_000,
+  });
+  const t0 = performance.now();
+  for (let k = 0; k < reps; k++)
+    sim.addGuest({ name: `g${k}`, image, vcpus: 1, memoryBytes: 16 << 20, paging: 'demand' });
+  const r = sim.run();
+  const seconds = (performance.now() - t0) / 1000;
+  for (const g of sim.l1.guests)
+    if (g.end.kind !== 'exited') throw new Error(`${file}: ${JSON.stringify(g.end)}`);
+  return [r.instructions, seconds];
+}
+
+/** Wall seconds of REPS runs of `file` under qemu-ppc64le, or undefined without QEMU. */
+function runQemu(file: string, cpu: string, reps: number): number | undefined {
+  const t0 = performance.now();
+  for (let k = 0; k < reps; k++) {
+    const r = spawnSync('qemu-ppc64le', ['-cpu', cpu, file], { stdio: 'ignore' });
+    if (r.error) return undefined;
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+export const suite: BenchSuite = {
+  name: 'workloads',
+  describe:
+    'guest MIPS of the compiled C workloads through nestsim exec, and the wall-time ratio to qemu-ppc64le',
+  async run({ quick, log }) {
+    const reps = quick ? 2 : 10;
+    const runs = quick ? 2 : 5;
+    const metrics: BenchMetric[] = [];
+    const haveQemu = spawnSync('qemu-ppc64le', ['--version']).status === 0;
+    if (!haveQemu)
+      log('qemu-ppc64le not found: the QEMU ratios are skipped (apt-get install qemu-user)');
+    for (const w of WORKLOADS) {
+      const file = join(SHIPPED_GUESTS, `${w}.elf`);
+      const cpu = w.includes('power8') ? 'power8' : 'power9';
+      const mips: number[] = [];
+      const ratios: number[] = [];
+      await sample(runs, 1, () => {
+        const [insns, secs] = runNestsim(file, reps);
+        mips.push(insns / secs / 1e6);
+        if (haveQemu) {
+          const q = runQemu(file, cpu, reps);
+          if (q !== undefined) ratios.push(secs / q);
+        }
+        return 0;
+      });
+      const m = summarize(mips.slice(-runs));
+      metrics.push({
+        suite: 'workloads',
+        name: `${w} (MIPS)`,
+        unit: 'MIPS',
+        ...m,
+        note: `${reps} copies as guests of one simulation per sample, one core, demand paging`,
+      });
+      log(`${w}: ${m.median.toFixed(1)} MIPS`);
+      if (ratios.length > 0) {
+        const q = summarize(ratios.slice(-runs));
+        metrics.push({
+          suite: 'workloads',
+          name: `${w} wall time nestsim / qemu`,
+          unit: '×',
+          ...q,
+          note: `wall time of ${reps} runs each, same ELF, same process run; > 1 means nestsim is slower`,
+        });
+        log(`${w}: nestsim takes ${q.median.toFixed(1)}× qemu's wall time`);
+      }
+    }
+    return metrics;
+  },
+};
