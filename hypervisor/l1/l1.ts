@@ -85,7 +85,7 @@ export class L1 {
   createGuest(spec: GuestSpec): L1Guest {
     const id = this.createPartition();
     let space: AddressSpace | undefined;
-    const buffers: number[] = [];
+    const buffers: [number, number][] = [];
     try {
       space = new AddressSpace(this.ram, this.pages, this.codeGen, {
         image: spec.image,
@@ -105,7 +105,7 @@ export class L1 {
         const outBytes = Math.max(min, RUN_BUFFER_BYTES);
         const out = this.pages.alloc(outBytes);
         const inp = this.pages.alloc(RUN_BUFFER_BYTES);
-        buffers.push(out, inp);
+        buffers.push([out, outBytes], [inp, RUN_BUFFER_BYTES]);
         const top = space.stackTop(v);
         this.setState(id, v, {
           RUN_OUTPUT: { address: BigInt(out), bytes: BigInt(outBytes) },
@@ -132,14 +132,14 @@ export class L1 {
           spec.hdecTicks ?? 0,
         );
         guest.loops.push(loop);
-        guest.buffers.push([out, outBytes], [inp, RUN_BUFFER_BYTES]);
       }
+      guest.buffers.push(...buffers);
       this.guests.push(guest);
       return guest;
     } catch (e) {
       this.call(Hcall.H_GUEST_DELETE, 0n, BigInt(id));
       space?.destroy();
-      for (const b of buffers) this.pages.free(b, RUN_BUFFER_BYTES);
+      for (const [a, b] of buffers) this.pages.free(a, b);
       throw e;
     }
   }

@@ -16,16 +16,15 @@
  * compare-exchange, allocates nothing and uses no BigInt.
  */
 import { Pending, R } from '../../../cores/vcpu.js';
-import { H, RunFlags } from '../../papr.js';
+import { H } from '../../papr.js';
 import type { HcallHandler, L0 } from '../l0.js';
 import { G, GuestState, S } from '../partitions.js';
 import type { HcallRegs } from '../regs.js';
 import { setThreadState } from '../state.js';
 import { FlagHi, hasReservedFlags } from './flags.js';
 
+/** RunFlags (papr.ts) as high-word bits: external interrupt, privileged doorbell, system reset. */
 const DEFINED_FLAGS_HI = FlagHi.BIT0 | FlagHi.BIT1 | FlagHi.BIT2;
-// The flag masks of papr.ts are bigints; the handler compares high words.
-void RunFlags;
 
 /** Bytes of the GSB header (element count) and of one element's header (id, length). */
 const GSB_HEADER = 4;
