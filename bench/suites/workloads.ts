@@ -59,8 +59,7 @@ export const suite: BenchSuite = {
     const runs = quick ? 2 : 5;
     const metrics: BenchMetric[] = [];
     const haveQemu = spawnSync('qemu-ppc64le', ['--version']).status === 0;
-    if (!haveQemu)
-      log('qemu-ppc64le not found: the QEMU ratios are skipped (apt-get install qemu-user)');
+    if (!haveQemu) log('qemu-ppc64le not found: the QEMU ratios are skipped (apt-get install qemu-user)');
     for (const w of WORKLOADS) {
       const file = join(SHIPPED_GUESTS, `${w}.elf`);
       const cpu = w.includes('power8') ? 'power8' : 'power9';
