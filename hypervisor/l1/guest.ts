@@ -33,6 +33,8 @@ export class L1Guest implements GuestEvents {
     readonly name: string,
     readonly vcpus: number,
     readonly space: AddressSpace,
+    /** The guest's entries in L1's loop table, one per vCPU. */
+    readonly entries: number[],
   ) {}
 
   get finished(): boolean {
@@ -50,12 +52,12 @@ export class L1Guest implements GuestEvents {
   }
 
   groupExit(_vcpuId: number, code: number): void {
-    for (const l of this.loops) l.done = true;
+    for (const l of this.loops) l.finish();
     this.end = { kind: 'exited', code };
   }
 
   failed(vcpuId: number, report: string): void {
-    for (const l of this.loops) l.done = true;
+    for (const l of this.loops) l.finish();
     this.end = { kind: 'failed', vcpu: vcpuId, report };
   }
 
@@ -67,7 +69,7 @@ export class L1Guest implements GuestEvents {
   /** Stops a guest that has not finished (instruction limit, interrupted run). */
   stop(reason: string): void {
     if (this.finished) return;
-    for (const l of this.loops) l.done = true;
+    for (const l of this.loops) l.finish();
     this.end = { kind: 'stopped', reason };
   }
 

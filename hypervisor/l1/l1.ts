@@ -19,7 +19,9 @@ import { Cap, H, Hcall, StateFlags } from '../papr.js';
 import { AddressSpace, type Paging } from './address-space.js';
 import { L1Guest } from './guest.js';
 import { FRAME, PageAllocator } from './page-allocator.js';
+import { LoopTable, NestedApi } from './loop-table.js';
 import { RunInput, RunOutput } from './run-buffers.js';
+import { V2Vcpu } from './v2-vcpu.js';
 import { type L0Port, L1VcpuLoop } from './vcpu-loop.js';
 
 /** MSR of an L2 vCPU at entry: SF (64-bit), LE; real mode, not privileged-off (docs/guests.md). */
@@ -33,6 +35,9 @@ const FAR_DEC = 0x4000_0000_0000_0000n;
 
 /** Bytes of each run buffer L1 registers (Linux rounds its buffers to a power of two, ≈4 KiB). */
 const RUN_BUFFER_BYTES = 4096;
+
+/** vCPU loops L1 can run at once (entries of its loop table). */
+export const DEFAULT_LOOP_CAPACITY = 1024;
 
 /** A refused hcall on L1's control path: L1 cannot go on with this guest. */
 export class L1Error extends Error {}
@@ -56,6 +61,8 @@ export class L1 {
   /** A page of L1 memory for the control path's state buffers. */
   private readonly scratch: number;
   readonly guests: L1Guest[] = [];
+  /** Every vCPU loop L1 runs, in shared memory (cores rebuild loops from it). */
+  readonly loops: LoopTable;
 
   constructor(
     readonly port: L0Port,
@@ -63,7 +70,9 @@ export class L1 {
     readonly codeGen: CodeGeneration,
     /** Region of L1 RAM this L1 may hand out (the rest is its "kernel"). */
     region: { base: number; bytes: number },
+    loopCapacity = DEFAULT_LOOP_CAPACITY,
   ) {
+    this.loops = LoopTable.create(loopCapacity);
     this.pages = new PageAllocator(ram, region.base, region.bytes);
     this.scratch = this.pages.alloc(FRAME);
     this.negotiate();
@@ -86,6 +95,7 @@ export class L1 {
     const id = this.createPartition();
     let space: AddressSpace | undefined;
     const buffers: [number, number][] = [];
+    const guestEntries: number[] = [];
     try {
       space = new AddressSpace(this.ram, this.pages, this.codeGen, {
         image: spec.image,
@@ -95,7 +105,7 @@ export class L1 {
         paging: spec.paging,
       });
       this.setState(id, 0, { PARTITION_TABLE: space.partitionTable() }, true);
-      const guest = new L1Guest(id, spec.name, spec.vcpus, space);
+      const guest = new L1Guest(id, spec.name, spec.vcpus, space, guestEntries);
       for (let v = 0; v < spec.vcpus; v++) {
         this.check(
           this.call(Hcall.H_GUEST_CREATE_VCPU, 0n, BigInt(id), BigInt(v)),
@@ -120,16 +130,36 @@ export class L1 {
           GPR4: BigInt(spec.vcpus),
           GPR12: BigInt(spec.image.entry),
         });
+        const hdecTicks = spec.hdecTicks ?? 0;
+        const entry = this.loops.add({
+          guestId: id,
+          vcpuId: v,
+          inAddr: inp,
+          inBytes: RUN_BUFFER_BYTES,
+          outAddr: out,
+          outBytes,
+          hdecTicks,
+          root: space.writer.root,
+          api: NestedApi.V2,
+        });
+        if (entry < 0) throw new L1Error(`L1 runs at most ${this.loops.capacity} vCPUs at once`);
+        guestEntries.push(entry);
         const loop = new L1VcpuLoop(
-          this.port,
+          (core) => this.port.timebase(core),
           id,
           v,
-          new HcallRegs(),
-          new RunInput(this.ram, inp, RUN_BUFFER_BYTES),
-          new RunOutput(this.ram, out, outBytes),
+          new V2Vcpu(
+            this.port,
+            id,
+            v,
+            new RunInput(this.ram, inp, RUN_BUFFER_BYTES),
+            new RunOutput(this.ram, out, outBytes),
+          ),
           space,
           guest,
-          spec.hdecTicks ?? 0,
+          hdecTicks,
+          this.loops,
+          entry,
         );
         guest.loops.push(loop);
       }
@@ -137,6 +167,7 @@ export class L1 {
       this.guests.push(guest);
       return guest;
     } catch (e) {
+      for (const entry of guestEntries) this.loops.free(entry);
       this.call(Hcall.H_GUEST_DELETE, 0n, BigInt(id));
       space?.destroy();
       for (const [a, b] of buffers) this.pages.free(a, b);
@@ -153,6 +184,7 @@ export class L1 {
       if (rc !== H.BUSY || tries > 1000) throw new L1Error(`H_GUEST_DELETE of guest ${g.id} failed (${rc})`);
     }
     g.deleted = true;
+    for (const entry of g.entries) this.loops.free(entry);
     g.space.destroy();
     for (const [a, b] of g.buffers) this.pages.free(a, b);
     g.buffers.length = 0;

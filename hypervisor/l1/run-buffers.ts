@@ -5,13 +5,18 @@
  * allocation: 64-bit values are (hi, lo) pairs of 32-bit words.
  */
 import type { GuestRam } from '../../mem/ram.js';
+import type { ExitView } from './nested-vcpu.js';
 
 const GSB_HEADER = 4;
 const ELEMENT_HEADER = 4;
 
-/** Writes elements into a run input buffer at a fixed L1 address. */
+/**
+ * Writes elements into a run input buffer at a fixed L1 address. The buffer is its own state: the
+ * header count is written with every element, and a RunInput made for the same buffer on another
+ * thread (the loop moved cores) picks up the elements already queued.
+ */
 export class RunInput {
-  private count = 0;
+  private count: number;
   private at: number;
 
   constructor(
@@ -19,14 +24,24 @@ export class RunInput {
     readonly addr: number,
     readonly bytes: number,
   ) {
+    // Resume what the buffer holds: its count, then the end of its last element.
+    const dv = ram.dv;
+    this.count = dv.getUint32(addr, false);
     this.at = addr + GSB_HEADER;
-    this.finish();
+    for (let k = 0; k < this.count && this.at + ELEMENT_HEADER <= addr + bytes; k++)
+      this.at += ELEMENT_HEADER + dv.getUint16(this.at + 2, false);
   }
 
   /** Starts a new buffer (count 0). */
   reset(): void {
     this.count = 0;
     this.at = this.addr + GSB_HEADER;
+    this.ram.dv.setUint32(this.addr, 0, false);
+  }
+
+  /** Elements queued. */
+  get length(): number {
+    return this.count;
   }
 
   /** Adds an 8-byte element. */
@@ -38,7 +53,7 @@ export class RunInput {
     dv.setUint32(this.at + 4, hi >>> 0, false);
     dv.setUint32(this.at + 8, lo >>> 0, false);
     this.at += 12;
-    this.count++;
+    dv.setUint32(this.addr, ++this.count, false);
   }
 
   /** Adds an 8-byte element from a safe non-negative integer. */
@@ -54,12 +69,7 @@ export class RunInput {
     dv.setUint16(this.at + 2, 4, false);
     dv.setUint32(this.at + 4, v >>> 0, false);
     this.at += 8;
-    this.count++;
-  }
-
-  /** Writes the element count; call before the run. */
-  finish(): void {
-    this.ram.dv.setUint32(this.addr, this.count, false);
+    dv.setUint32(this.addr, ++this.count, false);
   }
 
   private room(n: number): void {
@@ -72,7 +82,7 @@ export class RunInput {
  * The values of the last run output buffer, parsed into fixed fields. An element the exit did not
  * carry keeps the value it had (callers read only what the exit vector implies).
  */
-export class RunOutput {
+export class RunOutput implements ExitView {
   /** GPR3..GPR12 as (hi, lo) pairs: gpr[2·(n−3)], gpr[2·(n−3)+1]. */
   readonly gpr = new Int32Array(20);
   hdarHi = 0;

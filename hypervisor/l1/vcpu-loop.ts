@@ -11,13 +11,17 @@
  *         (report), anything else → H_FUNCTION as a real L1 answers unknown hcalls;
  *   0xE00/0xE20 partition-scoped fault → demand paging, or a report when outside the guest;
  *   0xE40 HEAI → report the instruction; anything else → report the vector.
- * Results for L2 (GPR3/GPR4 of a served hcall) go into the next run input buffer, the way Linux's
- * nestedv2 client sends dirty registers.
+ * Results for L2 (GPR3/GPR4 of a served hcall) are queued for the next entry (NestedVcpu.setGpr:
+ * under v2 the run input buffer, the way Linux's nestedv2 client sends dirty registers).
+ *
+ * The loop keeps no state of its own between steps: the vCPU's in L1 memory (NestedVcpu), whether
+ * it is finished in L1's loop table. So the multicore runtime can rebuild it on another core.
  */
 import { disasm } from '../../cores/isa/decode.js';
 import type { HcallRegs } from '../l0/regs.js';
 import { H, Hcall, NestsimHcall, Vector } from '../papr.js';
-import type { RunInput, RunOutput } from './run-buffers.js';
+import type { LoopTable } from './loop-table.js';
+import type { NestedVcpu } from './nested-vcpu.js';
 
 /** How L1 reaches L0: an hcall with PAPR register semantics, on behalf of core `core`. */
 export interface L0Port {
@@ -67,46 +71,48 @@ const Errno = { EBADF: 9, EFAULT: 14, ENOSYS: 38, EINVAL: 22 } as const;
 /** Largest write the L1 copies in one syscall (Linux caps a write at 0x7ffff000 bytes; a console less). */
 const MAX_WRITE = 1 << 20;
 
-/** GSB element IDs the loop writes. */
-const Id = { GPR3: 0x1003, GPR4: 0x1004, HDEC_EXPIRY_TB: 0x1020 } as const;
-
 const hex = (v: number) => `0x${v.toString(16)}`;
 
 /** The L1 vCPU loop of one L2 vCPU. */
 export class L1VcpuLoop {
-  done = false;
-
   constructor(
-    private readonly port: L0Port,
+    private readonly timebase: (core: number) => number,
     readonly guestId: number,
     readonly vcpuId: number,
-    private readonly regs: HcallRegs,
-    private readonly input: RunInput,
-    private readonly output: RunOutput,
+    private readonly vcpu: NestedVcpu,
     private readonly mem: GuestMemory,
     private readonly events: GuestEvents,
     /** L1's time slice in timebase ticks (HDEC), or 0 for none (L0's slices only). */
     private readonly hdecTicks: number,
+    /** Where L1 records that this loop is finished, and the loop's entry there. */
+    private readonly table: LoopTable,
+    readonly entry: number,
   ) {}
 
-  /** One H_GUEST_RUN_VCPU and the handling of its exit, on core `core`. */
+  /** True once the vCPU exited or failed, or L1 stopped it. */
+  get done(): boolean {
+    return this.table.isDone(this.entry);
+  }
+
+  /** Marks the loop finished (its next step does nothing). */
+  finish(): void {
+    this.table.markDone(this.entry);
+  }
+
+  /** One entry into the L2 vCPU and the handling of its exit, on core `core`. */
   step(core: number): Step {
     if (this.done) return Step.DONE;
-    const r = this.regs;
-    if (this.hdecTicks > 0)
-      this.input.putNumber(Id.HDEC_EXPIRY_TB, this.port.timebase(core) + this.hdecTicks);
-    this.input.finish();
-    r.clear();
-    r.setInt(3, Hcall.H_GUEST_RUN_VCPU);
-    r.setInt(5, this.guestId);
-    r.setInt(6, this.vcpuId);
-    const rc = this.port.hcall(r, core);
-    if (rc === H.BUSY) return Step.YIELD; // another core holds it: the input buffer stays for the retry
-    this.input.reset();
-    if (rc !== H.SUCCESS) return this.fail(`H_GUEST_RUN_VCPU failed with ${rc}`);
-    const vector = r.num(4);
-    if (!this.output.parse()) return this.fail(`malformed run output buffer: ${this.output.error}`);
-    this.events.exit(vector, vector === Vector.SYSTEM_CALL ? this.output.gprLo(3) : -1);
+    const v = this.vcpu;
+    if (this.hdecTicks > 0) v.setHdecExpiry(this.timebase(core) + this.hdecTicks);
+    const rc = v.enter(core);
+    if (rc === H.BUSY) return Step.YIELD; // another core holds it: what was queued stays queued
+    // L1 itself may have ended the loop meanwhile (exit_group on another vCPU, guest deleted).
+    if (this.done) return Step.DONE;
+    if (rc !== H.SUCCESS) return this.fail(`entering the L2 vCPU failed with ${rc}`);
+    const vector = v.vector;
+    if (v.exitError) return this.fail(`malformed exit data: ${v.exitError}`);
+    const o = v.exit;
+    this.events.exit(vector, vector === Vector.SYSTEM_CALL ? o.gprLo(3) : -1);
     switch (vector) {
       case Vector.STOPPED:
         return Step.RUN;
@@ -118,7 +124,6 @@ export class L1VcpuLoop {
       case Vector.HV_INSTRUCTION_STORAGE:
         return this.storageFault(vector);
       case Vector.HV_EMULATION_ASSIST: {
-        const o = this.output;
         const word = o.heirLo >>> 0;
         return this.fail(
           `illegal instruction 0x${word.toString(16).padStart(8, '0')} (${disasm(word)}) at NIA ${this.nia()}`,
@@ -131,7 +136,7 @@ export class L1VcpuLoop {
 
   /** An `sc 1` from L2: the hcall number is in GPR3, its arguments in GPR4... */
   private hcallFromL2(): Step {
-    const o = this.output;
+    const o = this.vcpu.exit;
     const op = o.gprLo(3);
     switch (op) {
       case NestsimHcall.NS_SYSCALL:
@@ -161,7 +166,7 @@ export class L1VcpuLoop {
 
   /** NS_SYSCALL: r4 = Linux syscall number, r5..r10 = arguments. */
   private syscall(): Step {
-    const o = this.output;
+    const o = this.vcpu.exit;
     const nr = o.gprNumber(4);
     switch (nr) {
       case Sys.WRITE: {
@@ -177,11 +182,11 @@ export class L1VcpuLoop {
         return this.answer(H.SUCCESS, len);
       }
       case Sys.EXIT:
-        this.done = true;
+        this.finish();
         this.events.vcpuExit(this.vcpuId, o.gprLo(5) & 0xff);
         return Step.DONE;
       case Sys.EXIT_GROUP:
-        this.done = true;
+        this.finish();
         this.events.groupExit(this.vcpuId, o.gprLo(5) & 0xff);
         return Step.DONE;
       default:
@@ -191,7 +196,7 @@ export class L1VcpuLoop {
 
   /** HDSI / HISI: map the page on demand, or end the vCPU with a report. */
   private storageFault(vector: number): Step {
-    const o = this.output;
+    const o = this.vcpu.exit;
     const l2ra = o.asdrHi * 4294967296 + (o.asdrLo >>> 0);
     const fetch = vector === Vector.HV_INSTRUCTION_STORAGE;
     const write = !fetch && (o.hdsisr & 0x0200_0000) !== 0;
@@ -203,19 +208,19 @@ export class L1VcpuLoop {
 
   /** Answers the L2's hcall: r3 = status, r4 = value, sent in the next run input buffer. */
   private answer(status: number, value: number): Step {
-    this.input.putU64(Id.GPR3, status < 0 ? -1 : 0, status);
-    this.input.putU64(Id.GPR4, Math.floor(value / 4294967296), value >>> 0);
+    this.vcpu.setGpr(3, status < 0 ? -1 : 0, status);
+    this.vcpu.setGpr(4, Math.floor(value / 4294967296), value >>> 0);
     return Step.RUN;
   }
 
   private fail(report: string): Step {
-    this.done = true;
+    this.finish();
     this.events.failed(this.vcpuId, report);
     return Step.DONE;
   }
 
   private nia(): string {
-    const o = this.output;
+    const o = this.vcpu.exit;
     return hex(o.niaHi * 4294967296 + (o.niaLo >>> 0));
   }
 }

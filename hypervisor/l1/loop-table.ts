@@ -1,0 +1,199 @@
+/**
+ * L1's table of vCPU loops, in shared memory: one entry per L2 vCPU that L1 runs (KVM's vCPU
+ * threads), holding everything a core needs to rebuild the loop on its own thread (the vCPU's
+ * ids, its run buffers, L1's time slice, the guest's radix root for reading L2 memory) and the
+ * words that schedule it. L1's control part (main thread) writes entries; the multicore runtime's
+ * coordinator moves HOME; cores take RUNNER while they step a loop. The deterministic mode uses the
+ * same table, so both modes share one notion of "this vCPU is finished".
+ *
+ * Layout: `capacity` entries of ENTRY_WORDS Int32 words; word-pair LAST_TB is also seen through a
+ * Float64Array view (8-byte aligned: ENTRY_WORDS and LAST_TB are even).
+ *
+ * Publish order: an entry's fields are written first and STATE (RUNNABLE) last with Atomics.store;
+ * a core that reads STATE = RUNNABLE with Atomics.load sees the whole entry. RUNNER moves
+ * FREE_RUNNER → core by compare-exchange and back by its holder only, so one loop is never stepped
+ * by two threads at once (its run input buffer in L1 memory is written without locks).
+ */
+
+/** Lifecycle of an entry. */
+export const LoopState = { FREE: 0, RUNNABLE: 1, DONE: 2 } as const;
+
+/** RUNNER value of a loop that no core is stepping. */
+export const FREE_RUNNER = -1;
+
+/** Words of one entry. */
+export const L = {
+  STATE: 0,
+  /** Core the coordinator placed the loop on (−1: not placed). */
+  HOME: 1,
+  /** Core stepping the loop now, or FREE_RUNNER. */
+  RUNNER: 2,
+  /** Unique per loop ever created (statistics keys survive entry reuse). */
+  LOOP_ID: 3,
+  GUEST_ID: 4,
+  VCPU_ID: 5,
+  /** Run input / output buffers: L1 real address (unsigned) and bytes. */
+  IN_ADDR: 6,
+  IN_BYTES: 7,
+  OUT_ADDR: 8,
+  OUT_BYTES: 9,
+  /** L1's time slice per entry in timebase ticks (0: none). */
+  HDEC_TICKS: 10,
+  /** The guest's partition-scoped tree (for reading L2 memory on a core): base, EA bits, root bits. */
+  ROOT_ADDR: 11,
+  ADDR_BITS: 12,
+  ROOT_BITS: 13,
+  /** Nested API the loop drives (NestedApi). */
+  API: 14,
+  /** Steps (entries into L2) so far. */
+  STEPS: 15,
+  /** L1 timebase when the loop last left a core (Float64 over words 16, 17). */
+  LAST_TB: 16,
+} as const;
+const ENTRY_WORDS = 32;
+
+/** Which nested API an L1 loop uses. */
+export const NestedApi = { V2: 2, V1: 1 } as const;
+export type NestedApi = (typeof NestedApi)[keyof typeof NestedApi];
+
+/** What L1 records for a new loop. */
+export interface LoopSpec {
+  guestId: number;
+  vcpuId: number;
+  inAddr: number;
+  inBytes: number;
+  outAddr: number;
+  outBytes: number;
+  hdecTicks: number;
+  root: { base: number; addrBits: number; rootBits: number };
+  api: NestedApi;
+}
+
+/** The loop table: the same class on the main thread and on every core. */
+export class LoopTable {
+  readonly w: Int32Array;
+  private readonly f: Float64Array;
+  readonly capacity: number;
+  private nextId = 1;
+
+  private constructor(readonly sab: SharedArrayBuffer) {
+    this.w = new Int32Array(sab);
+    this.f = new Float64Array(sab);
+    this.capacity = this.w.length / ENTRY_WORDS;
+  }
+
+  /** A table for `capacity` loops. */
+  static create(capacity: number): LoopTable {
+    return new LoopTable(new SharedArrayBuffer(capacity * ENTRY_WORDS * 4));
+  }
+
+  /** Views a table created elsewhere. */
+  static attach(sab: SharedArrayBuffer): LoopTable {
+    return new LoopTable(sab);
+  }
+
+  /** Index of word `field` of entry `e`. */
+  at(e: number, field: number): number {
+    return e * ENTRY_WORDS + field;
+  }
+
+  /** Word `field` of entry `e` (plain read: fields other than STATE/HOME/RUNNER never change). */
+  get(e: number, field: number): number {
+    return this.w[e * ENTRY_WORDS + field]!;
+  }
+
+  /** Main thread: records a loop and publishes it RUNNABLE; returns its entry, or −1 when full. */
+  add(s: LoopSpec): number {
+    let e = 0;
+    while (e < this.capacity && Atomics.load(this.w, this.at(e, L.STATE)) !== LoopState.FREE) e++;
+    if (e === this.capacity) return -1;
+    const w = this.w;
+    const b = e * ENTRY_WORDS;
+    w.fill(0, b, b + ENTRY_WORDS);
+    w[b + L.HOME] = -1;
+    w[b + L.RUNNER] = FREE_RUNNER;
+    w[b + L.LOOP_ID] = this.nextId++;
+    w[b + L.GUEST_ID] = s.guestId;
+    w[b + L.VCPU_ID] = s.vcpuId;
+    w[b + L.IN_ADDR] = s.inAddr;
+    w[b + L.IN_BYTES] = s.inBytes;
+    w[b + L.OUT_ADDR] = s.outAddr;
+    w[b + L.OUT_BYTES] = s.outBytes;
+    w[b + L.HDEC_TICKS] = s.hdecTicks;
+    w[b + L.ROOT_ADDR] = s.root.base;
+    w[b + L.ADDR_BITS] = s.root.addrBits;
+    w[b + L.ROOT_BITS] = s.root.rootBits;
+    w[b + L.API] = s.api;
+    Atomics.store(w, b + L.STATE, LoopState.RUNNABLE);
+    return e;
+  }
+
+  /** Main thread: frees an entry (its guest was deleted; no core steps it any more). */
+  free(e: number): void {
+    Atomics.store(this.w, this.at(e, L.STATE), LoopState.FREE);
+  }
+
+  /** State of entry `e`. */
+  state(e: number): number {
+    return Atomics.load(this.w, this.at(e, L.STATE));
+  }
+
+  /** True once the loop is finished (exited, failed or stopped). */
+  isDone(e: number): boolean {
+    return Atomics.load(this.w, this.at(e, L.STATE)) !== LoopState.RUNNABLE;
+  }
+
+  /** Marks a loop finished; any thread. Returns false if it already was. */
+  markDone(e: number): boolean {
+    return (
+      Atomics.compareExchange(this.w, this.at(e, L.STATE), LoopState.RUNNABLE, LoopState.DONE) ===
+      LoopState.RUNNABLE
+    );
+  }
+
+  /** Core the loop is placed on. */
+  home(e: number): number {
+    return Atomics.load(this.w, this.at(e, L.HOME));
+  }
+
+  /** Coordinator: places the loop on `core`. */
+  setHome(e: number, core: number): void {
+    Atomics.store(this.w, this.at(e, L.HOME), core);
+  }
+
+  /** A core takes the loop to step it; false if another core is stepping it. */
+  tryTake(e: number, core: number): boolean {
+    return Atomics.compareExchange(this.w, this.at(e, L.RUNNER), FREE_RUNNER, core) === FREE_RUNNER;
+  }
+
+  /** The stepping core gives the loop back (after its last write for this step). */
+  release(e: number, core: number): void {
+    const prev = Atomics.compareExchange(this.w, this.at(e, L.RUNNER), core, FREE_RUNNER);
+    if (prev !== core) throw new Error(`loop ${e} released by core ${core} but its runner is ${prev}`);
+  }
+
+  /** Coordinator: takes the loop back from a core that died while stepping it. */
+  revoke(e: number): void {
+    Atomics.store(this.w, this.at(e, L.RUNNER), FREE_RUNNER);
+  }
+
+  /** Core stepping the loop now, or FREE_RUNNER. */
+  runner(e: number): number {
+    return Atomics.load(this.w, this.at(e, L.RUNNER));
+  }
+
+  /** L1 timebase at which the loop last left a core. */
+  lastTb(e: number): number {
+    return this.f[(e * ENTRY_WORDS + L.LAST_TB) / 2]!;
+  }
+
+  /** Records the L1 timebase at which the loop leaves a core (by its runner). */
+  setLastTb(e: number, tb: number): void {
+    this.f[(e * ENTRY_WORDS + L.LAST_TB) / 2] = tb;
+  }
+
+  /** Counts one step of the loop (by its runner). */
+  countStep(e: number): void {
+    this.w[e * ENTRY_WORDS + L.STEPS]++;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The seam between the L1 vCPU loop and the nested API that runs its L2 vCPU. The loop handles
+ * exits the same way whichever API it drives; what differs is how an entry is made and where exit
+ * data comes from:
+ * - v2 (hypervisor/l1/v2-vcpu.ts): H_GUEST_RUN_VCPU; L0 keeps the state, the exit's registers come
+ *   in the run output buffer and results for L2 go in the next run input buffer;
+ * - v1: H_ENTER_NESTED with the whole vCPU state in L1 memory on every entry.
+ * Implementations keep every piece of state that must survive between steps in L1 memory, so a
+ * loop can be rebuilt on another core thread between two steps (multicore runtime).
+ */
+
+/** Exit data of the last entry, as fixed fields (values a given exit did not carry are stale). */
+export interface ExitView {
+  /** GPR3..GPR12 as (hi, lo) pairs: gpr[2·(n−3)], gpr[2·(n−3)+1] (hcall and syscall exits). */
+  readonly gpr: Int32Array;
+  readonly niaHi: number;
+  readonly niaLo: number;
+  readonly hdsisr: number;
+  readonly asdrHi: number;
+  readonly asdrLo: number;
+  readonly heirLo: number;
+  /** GPRn (3..12) as a number (low 53 bits; exact for what programs pass). */
+  gprNumber(n: number): number;
+  /** GPRn's low word, unsigned. */
+  gprLo(n: number): number;
+}
+
+/** One L2 vCPU as its L1 loop drives it. */
+export interface NestedVcpu {
+  /** The exit of the last successful entry. */
+  readonly exit: ExitView;
+  /** Why the last exit's data could not be read ('' when it could). */
+  readonly exitError: string;
+  /**
+   * Enters the L2 vCPU on core `core` until it exits to L1. Returns the hcall's status; on
+   * H_SUCCESS, `vector` is the exit vector (0: L0 stopped the run) and `exit` its data. On H_BUSY
+   * (another core holds the vCPU) whatever was queued for the entry stays queued for the retry.
+   */
+  enter(core: number): number;
+  /** Exit vector of the last successful entry. */
+  readonly vector: number;
+  /** Queues GPRn = (hi, lo) for the next entry (results of an hcall L1 served). */
+  setGpr(n: number, hi: number, lo: number): void;
+  /** L1's time slice for the next entry: exit 0x980 at L1 timebase `tb`. */
+  setHdecExpiry(tb: number): void;
+}

@@ -1,0 +1,56 @@
+/**
+ * An L2 vCPU driven through the nested-v2 API: each entry is one H_GUEST_RUN_VCPU; what L1 wants
+ * changed goes in the run input buffer (dirty registers only, as Linux's client does), the exit's
+ * registers come back in the run output buffer. Both buffers are in L1 memory, so the pending input
+ * survives the loop moving to another core (RunInput keeps its state in the buffer).
+ */
+import { HcallRegs } from '../l0/regs.js';
+import { H, Hcall } from '../papr.js';
+import type { ExitView, NestedVcpu } from './nested-vcpu.js';
+import type { RunInput, RunOutput } from './run-buffers.js';
+import type { L0Port } from './vcpu-loop.js';
+
+/** GSB element IDs an entry may carry. */
+const GPR0 = 0x1000;
+const HDEC_EXPIRY_TB = 0x1020;
+
+export class V2Vcpu implements NestedVcpu {
+  vector = 0;
+  exitError = '';
+  private readonly r = new HcallRegs();
+
+  constructor(
+    private readonly port: L0Port,
+    readonly guestId: number,
+    readonly vcpuId: number,
+    private readonly input: RunInput,
+    private readonly output: RunOutput,
+  ) {}
+
+  get exit(): ExitView {
+    return this.output;
+  }
+
+  enter(core: number): number {
+    const r = this.r;
+    r.clear();
+    r.setInt(3, Hcall.H_GUEST_RUN_VCPU);
+    r.setInt(5, this.guestId);
+    r.setInt(6, this.vcpuId);
+    const rc = this.port.hcall(r, core);
+    if (rc === H.BUSY) return rc; // the input buffer stays for the retry
+    this.input.reset();
+    if (rc !== H.SUCCESS) return rc;
+    this.vector = r.num(4);
+    this.exitError = this.output.parse() ? '' : this.output.error;
+    return rc;
+  }
+
+  setGpr(n: number, hi: number, lo: number): void {
+    this.input.putU64(GPR0 + n, hi, lo);
+  }
+
+  setHdecExpiry(tb: number): void {
+    this.input.putNumber(HDEC_EXPIRY_TB, tb);
+  }
+}
