@@ -5,6 +5,7 @@
 import yargs from 'yargs';
 import { execCommand } from './commands/exec.js';
 import { gsbCommand } from './commands/gsb.js';
+import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { ExitCode, UserError } from './errors.js';
 
@@ -37,6 +38,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .command(gsbCommand(io, setExit))
     .command(execCommand(io, setExit))
     .command(runCommand(io, setExit))
+    .command(reportCommand(io, setExit))
     .demandCommand(1, 'Name a command (see the list above).')
     .strict()
     .recommendCommands()
