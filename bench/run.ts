@@ -1,54 +1,100 @@
 /**
- * `npm run bench`: runs every suite in bench/suites/ (or those named on the command line) in one
- * process and prints one line per metric; `--json` prints the metrics as a JSON array instead,
- * `--quick` uses tiny configurations.
+ * The runner behind `nestsim bench`: finds the suites of bench/suites/ (every file there that
+ * exports `suite: BenchSuite`, in name order), runs the chosen ones one after the other in this
+ * process, and gathers their metrics into one report with the machine's description.
+ *
+ * Invoked from: src/commands/bench.ts.
  */
 import { readdirSync } from 'node:fs';
+import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { BenchMetric, BenchSuite } from './types.js';
+import { machineInfo } from './machine.js';
+import {
+  BENCH_SCHEMA,
+  type BenchMetric,
+  type BenchReport,
+  type BenchSuite,
+  type SuiteRecord,
+} from './types.js';
 
-async function loadSuites(): Promise<BenchSuite[]> {
-  const dir = join(dirname(fileURLToPath(import.meta.url)), 'suites');
+const here = fileURLToPath(import.meta.url);
+/** .js when running compiled from dist/, .ts when a test imports the sources. */
+const ext = here.endsWith('.ts') ? '.ts' : '.js';
+
+/** Every suite of bench/suites/, sorted by name. */
+export async function loadSuites(): Promise<BenchSuite[]> {
+  const dir = join(dirname(here), 'suites');
   const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.js'))
+    .filter((f) => f.endsWith(ext) && !f.endsWith('.d.ts'))
     .sort();
   const suites: BenchSuite[] = [];
   for (const f of files) {
     const mod = (await import(pathToFileURL(join(dir, f)).href)) as { suite?: BenchSuite };
     if (mod.suite) suites.push(mod.suite);
   }
-  return suites;
+  return suites.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function format(m: BenchMetric): string {
-  const n = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
-  return `${m.suite.padEnd(8)} ${m.name.padEnd(44)} ${n(m.median).padStart(12)} ${m.unit.padEnd(10)} p10 ${n(m.p10)} p90 ${n(m.p90)} (${m.runs} runs)`;
+/** Where a run reports what it is doing (stderr in the CLI). */
+export interface RunProgress {
+  /** Suite `index` (0-based) of `total` starts. */
+  suite(s: BenchSuite, index: number, total: number): void;
+  /** The suite announced the metric it measures next. */
+  measuring(suite: string, metric: string): void;
+  /** A line of commentary from the suite. */
+  log(suite: string, line: string): void;
 }
 
-async function main() {
-  const args = process.argv.slice(2);
-  const json = args.includes('--json');
-  const quick = args.includes('--quick');
-  const wanted = args.filter((a) => !a.startsWith('--'));
-  const all = await loadSuites();
-  const unknown = wanted.filter((w) => !all.some((s) => s.name === w));
-  if (unknown.length) {
-    process.stderr.write(
-      `bench: unknown suite ${unknown.join(', ')}; known: ${all.map((s) => s.name).join(', ')}\n`,
-    );
-    process.exit(2);
-  }
-  const chosen = wanted.length ? all.filter((s) => wanted.includes(s.name)) : all;
+/** How to run the suites. */
+export interface RunOptions {
+  quick: boolean;
+  runs: number | undefined;
+  progress: RunProgress;
+}
+
+/** Runs `suites` in order and returns the report of the whole run. */
+export async function runSuites(suites: readonly BenchSuite[], opts: RunOptions): Promise<BenchReport> {
+  const started = new Date();
+  const loadAverage = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  const t0 = performance.now();
+  const records: SuiteRecord[] = [];
   const metrics: BenchMetric[] = [];
-  for (const s of chosen) {
-    const log = (line: string) => process.stderr.write(`[${s.name}] ${line}\n`);
-    log(s.describe);
-    const ms = await s.run({ quick, log });
-    metrics.push(...ms);
-    if (!json) for (const m of ms) process.stdout.write(`${format(m)}\n`);
+  for (const [i, s] of suites.entries()) {
+    opts.progress.suite(s, i, suites.length);
+    const ts = performance.now();
+    const got = await s.run({
+      quick: opts.quick,
+      runs: opts.runs,
+      log: (line) => opts.progress.log(s.name, line),
+      measuring: (metric) => opts.progress.measuring(s.name, metric),
+    });
+    checkMetrics(s, got);
+    metrics.push(...got);
+    records.push({ name: s.name, describe: s.describe, seconds: (performance.now() - ts) / 1000 });
   }
-  if (json) process.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);
+  return {
+    schema: BENCH_SCHEMA,
+    machine: machineInfo(),
+    run: {
+      started: started.toISOString(),
+      seconds: (performance.now() - t0) / 1000,
+      quick: opts.quick,
+      runs: opts.runs ?? null,
+      loadAverage,
+    },
+    suites: records,
+    metrics,
+  };
 }
 
-await main();
+/** A suite's metrics must name it and be unique by name: `--compare` matches on (suite, name). */
+function checkMetrics(s: BenchSuite, metrics: readonly BenchMetric[]): void {
+  const seen = new Set<string>();
+  for (const m of metrics) {
+    if (m.suite !== s.name) throw new Error(`bench suite ${s.name} reported a metric of suite '${m.suite}'`);
+    if (seen.has(m.name)) throw new Error(`bench suite ${s.name} reported '${m.name}' twice`);
+    if (!Number.isFinite(m.median)) throw new Error(`bench suite ${s.name}: '${m.name}' is ${m.median}`);
+    seen.add(m.name);
+  }
+}

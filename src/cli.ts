@@ -3,6 +3,7 @@
  * Invoked from: bin/nestsim.js (and tests, which call main() or spawn the binary).
  */
 import yargs from 'yargs';
+import { benchCommand } from './commands/bench.js';
 import { execCommand } from './commands/exec.js';
 import { gsbCommand } from './commands/gsb.js';
 import { reportCommand } from './commands/report.js';
@@ -38,6 +39,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .command(gsbCommand(io, setExit))
     .command(execCommand(io, setExit))
     .command(runCommand(io, setExit))
+    .command(benchCommand(io, setExit))
     .command(reportCommand(io, setExit))
     .demandCommand(1, 'Name a command (see the list above).')
     .strict()

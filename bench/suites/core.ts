@@ -14,7 +14,8 @@ import { GUEST_ACCESS, Perm, partitionScopedWalk, Translation } from '../../mem/
 import { bumpAllocator, RadixWriter } from '../../mem/radix-writer.js';
 import { GuestRam } from '../../mem/ram.js';
 import { asL1RA, asL2RA } from '../../mem/types.js';
-import { type BenchMetric, type BenchSuite, sample, summarize } from '../types.js';
+import { perRun, runsFor, sample } from '../stats.js';
+import type { BenchMetric, BenchSuite } from '../types.js';
 
 const L2_BASE = 0x10_0000;
 const L2_BYTES = 0x40_0000;
@@ -136,18 +137,31 @@ function measure(loop: (typeof LOOPS)[number], trips: number): number {
   return x.retired / dt / 1000;
 }
 
-/** The suite `npm run bench core` runs. */
+/** The suite `nestsim bench core` runs. */
 export const suite: BenchSuite = {
   name: 'core',
   describe: 'guest MIPS of the interpreter on one core (loops assembled with cores/encode.ts)',
-  async run({ quick, log }) {
-    const trips = quick ? 100_000 : 3_000_000;
+  async run(ctx) {
+    const trips = ctx.quick ? 100_000 : 3_000_000;
+    const runs = runsFor(ctx, 2, 7);
+    const warmup = ctx.quick ? 1 : 2;
     const out: BenchMetric[] = [];
     for (const loop of LOOPS) {
-      const samples = await sample(quick ? 2 : 7, quick ? 1 : 2, () => measure(loop, trips));
-      const s = summarize(samples);
-      log(`${loop.name}: ${s.median.toFixed(1)} MIPS`);
-      out.push({ suite: 'core', name: `${loop.name} (MIPS)`, unit: 'MIPS', ...s, note: loop.note });
+      const name = `${loop.name} (MIPS)`;
+      ctx.measuring(name);
+      const samples = await sample(runs, warmup, () => measure(loop, trips));
+      const m = perRun(
+        {
+          suite: 'core',
+          name,
+          unit: 'MIPS',
+          note: `${loop.note}; ${trips.toLocaleString('en-US')} trips per run, retired instructions over the wall time of Core.run`,
+        },
+        samples,
+        warmup,
+      );
+      ctx.log(`${loop.name}: ${m.median.toFixed(1)} MIPS`);
+      out.push(m);
     }
     return out;
   },

@@ -1,5 +1,5 @@
 /**
- * `npm run bench mem`: the costs the mem/ design rests on, measured side by side in one process
+ * `nestsim bench mem`: the costs the mem/ design rests on, measured side by side in one process
  * (docs/architecture.md "Why the L1 vCPU loop runs on the core…", mem/*.ts header comments):
  * cross-thread round trips (channel spinning, channel with a sleeping side, postMessage), a TLB
  * hit against a 4-level radix walk, resident memory of a mostly untouched 4 GiB RAM, and
@@ -23,7 +23,8 @@ import { bumpAllocator, RadixWriter } from '../../mem/radix-writer.js';
 import { GuestRam } from '../../mem/ram.js';
 import { CountingTlb, TLB_CTX, Tlb } from '../../mem/tlb.js';
 import { Access, asL1RA, asL2RA, type L2RA } from '../../mem/types.js';
-import { type BenchMetric, type BenchSuite, sample, summarize } from '../types.js';
+import { perRun, runsFor, sample } from '../stats.js';
+import type { BenchMetric, BenchSuite } from '../types.js';
 
 /** workerData of the echo worker. */
 type EchoJob =
@@ -53,8 +54,11 @@ if (!isMainThread && (workerData as EchoJob | null)?.memBenchEcho) runEcho(worke
 
 const self = fileURLToPath(import.meta.url);
 
-function metric(name: string, unit: string, samples: number[], note: string): BenchMetric {
-  return { suite: 'mem', name, unit, ...summarize(samples), note };
+/** Uncounted runs before the counted ones, for every measurement of this suite but RSS. */
+const WARMUP = 2;
+
+function metric(name: string, unit: string, samples: number[], note: string, warmup = WARMUP): BenchMetric {
+  return perRun({ suite: 'mem', name, unit, note }, samples, warmup);
 }
 
 /** Nanoseconds per iteration of `body` run `n` times (body returns a value so it is not dead code). */
@@ -88,7 +92,7 @@ async function channelRoundTrip(
     }
     return ((performance.now() - t0) * 1000) / perSample;
   };
-  const out = await sample(runs, 2, once);
+  const out = await sample(runs, WARMUP, once);
   tx.close();
   await exited;
   return out;
@@ -106,7 +110,7 @@ async function postMessageRoundTrip(perSample: number, runs: number): Promise<nu
     }
     return ((performance.now() - t0) * 1000) / perSample;
   };
-  const out = await sample(runs, 2, once);
+  const out = await sample(runs, WARMUP, once);
   w.postMessage('stop');
   await exited;
   return out;
@@ -191,7 +195,7 @@ function tlbAndWalk(n: number, runs: number) {
 }
 
 function samples(runs: number, f: () => number): number[] {
-  for (let i = 0; i < 2; i++) f();
+  for (let i = 0; i < WARMUP; i++) f();
   const out: number[] = [];
   for (let i = 0; i < runs; i++) out.push(f());
   return out;
@@ -250,13 +254,15 @@ function atomicsVsPlain(n: number, runs: number) {
 export const suite: BenchSuite = {
   name: 'mem',
   describe: 'mem/: channel vs postMessage round trips, TLB hit vs radix walk, lazy RAM, Atomics cost',
-  async run({ quick, log }) {
-    const runs = quick ? 3 : 9;
+  async run(ctx) {
+    const { quick, log } = ctx;
+    const runs = runsFor(ctx, 3, 9);
     const rt = quick ? 2_000 : 20_000;
     const rtSlow = quick ? 100 : 1_000;
     const n = quick ? 1_000_000 : 20_000_000;
     const out: BenchMetric[] = [];
 
+    ctx.measuring('cross-thread round trips (channel, postMessage)');
     out.push(
       metric(
         'channel RTT, both spinning',
@@ -284,6 +290,7 @@ export const suite: BenchSuite = {
       ),
     );
 
+    ctx.measuring('TLB hits, radix walks, TLB flush');
     const tw = tlbAndWalk(n, runs);
     out.push(
       metric(
@@ -304,6 +311,7 @@ export const suite: BenchSuite = {
       metric('TLB flush LPID', 'µs', tw.flush, 'invalidateLpid scanning 1024 slots × 3 kinds'),
     );
 
+    ctx.measuring('Atomics against plain accesses');
     const av = atomicsVsPlain(n, runs);
     out.push(
       metric('Int32Array plain load', 'ns', av.plainLoad, 'SAB-backed, sequential indices, summed'),
@@ -324,6 +332,7 @@ export const suite: BenchSuite = {
       ),
     );
 
+    ctx.measuring('resident memory of a 4 GiB RAM');
     const rss = residentMemory(log);
     out.push(
       metric(
@@ -331,12 +340,14 @@ export const suite: BenchSuite = {
         'MiB',
         [rss.untouched],
         'process RSS delta after GuestRam.create(4 GiB)',
+        0,
       ),
       metric(
         'RSS 4 GiB RAM 1% touched',
         'MiB',
         [rss.touched],
         'RSS delta after writing one byte in every 100th 4K page (41 MiB of pages)',
+        0,
       ),
     );
     return out;

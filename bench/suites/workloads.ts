@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { readElfFile } from '../../cores/elf.js';
 import { SHIPPED_GUESTS } from '../../src/scenario/load.js';
 import { Simulation } from '../../src/simulation.js';
-import { type BenchMetric, type BenchSuite, sample, summarize } from '../types.js';
+import { perRun, runsFor } from '../stats.js';
+import type { BenchMetric, BenchSuite } from '../types.js';
 
 const WORKLOADS = [
   'sieve-power9-O2',
@@ -50,48 +51,72 @@ function runQemu(file: string, cpu: string, reps: number): number | undefined {
   return (performance.now() - t0) / 1000;
 }
 
+/** The suite `nestsim bench workloads` runs. */
 export const suite: BenchSuite = {
   name: 'workloads',
   describe:
     'guest MIPS of the compiled C workloads through nestsim exec, and the wall-time ratio to qemu-ppc64le',
-  async run({ quick, log }) {
-    const reps = quick ? 2 : 10;
-    const runs = quick ? 2 : 5;
+  async run(ctx) {
+    const { quick, log } = ctx;
+    const reps = quick ? 1 : 10;
+    const runs = runsFor(ctx, 1, 5);
+    const warmup = quick ? 0 : 1;
     const metrics: BenchMetric[] = [];
     const haveQemu = spawnSync('qemu-ppc64le', ['--version']).status === 0;
     if (!haveQemu) log('qemu-ppc64le not found: the QEMU ratios are skipped (apt-get install qemu-user)');
     for (const w of WORKLOADS) {
+      ctx.measuring(w);
       const file = join(SHIPPED_GUESTS, `${w}.elf`);
       const cpu = w.includes('power8') ? 'power8' : 'power9';
       const mips: number[] = [];
       const ratios: number[] = [];
-      await sample(runs, 1, () => {
+      const qemuMs: number[] = [];
+      for (let k = 0; k < warmup + runs; k++) {
         const [insns, secs] = runNestsim(file, reps);
+        const q = haveQemu ? runQemu(file, cpu, reps) : undefined;
+        if (k < warmup) continue;
         mips.push(insns / secs / 1e6);
-        if (haveQemu) {
-          const q = runQemu(file, cpu, reps);
-          if (q !== undefined) ratios.push(secs / q);
+        if (q !== undefined) {
+          ratios.push(secs / q);
+          qemuMs.push((q / reps) * 1000);
         }
-        return 0;
-      });
-      const m = summarize(mips.slice(-runs));
-      metrics.push({
-        suite: 'workloads',
-        name: `${w} (MIPS)`,
-        unit: 'MIPS',
-        ...m,
-        note: `${reps} copies as guests of one simulation per sample, one core, demand paging`,
-      });
+      }
+      const m = perRun(
+        {
+          suite: 'workloads',
+          name: `${w} (MIPS)`,
+          unit: 'MIPS',
+          note: `${reps} copies as guests of one simulation per run, one core, demand paging; retired instructions over the wall time of Simulation.run`,
+        },
+        mips,
+        warmup,
+      );
+      metrics.push(m);
       log(`${w}: ${m.median.toFixed(1)} MIPS`);
       if (ratios.length > 0) {
-        const q = summarize(ratios.slice(-runs));
-        metrics.push({
-          suite: 'workloads',
-          name: `${w} wall time nestsim / qemu`,
-          unit: '×',
-          ...q,
-          note: `wall time of ${reps} runs each, same ELF, same process run; > 1 means nestsim is slower`,
-        });
+        const q = perRun(
+          {
+            suite: 'workloads',
+            name: `${w} wall time nestsim / qemu`,
+            unit: '×',
+            note: `wall time of ${reps} runs each, same ELF, in the same run (nestsim: Simulation.run, QEMU: ${reps} process starts of qemu-ppc64le -cpu ${cpu}); > 1 means nestsim is slower`,
+          },
+          ratios,
+          warmup,
+        );
+        metrics.push(
+          q,
+          perRun(
+            {
+              suite: 'workloads',
+              name: `${w} qemu-ppc64le wall time`,
+              unit: 'ms',
+              note: `wall time of one qemu-ppc64le -cpu ${cpu} process running the ELF, process start included (mean of ${reps} per run)`,
+            },
+            qemuMs,
+            warmup,
+          ),
+        );
         log(`${w}: nestsim takes ${q.median.toFixed(1)}× qemu's wall time`);
       }
     }
