@@ -14,8 +14,16 @@
  * happen-before the bump, so a walk started after a check point that saw the bump reads them.
  */
 
-/** Number of LPIDs tracked: guest ids are 1..4095 (spec decisions table), 0 is spare. */
-export const LPIDS = 4096;
+/**
+ * Number of LPIDs tracked, in two ranges: 0..4095 are v2 guest ids (1..4095, spec decisions table;
+ * 0 is spare), SHADOW_LPID_BASE..8191 are the shadow LPIDs L0 gives the L2s of the v1 API
+ * (SHADOW_LPID_BASE + the LPID L1 chose, hypervisor/l0/v1/), so a v1 L2 and a v2 guest with the same
+ * number never share TLB tags or generation words. 8192 is also the most a TLB tag can hold
+ * exactly (mem/tlb.ts: LPID · 2^40 + page number < 2^53).
+ */
+export const LPIDS = 8192;
+/** First shadow LPID of the v1 API's L2s (L1's LPID n runs as SHADOW_LPID_BASE + n). */
+export const SHADOW_LPID_BASE = 4096;
 /** Word index of the "anything changed" counter. */
 export const GEN_ANY = LPIDS;
 /** Word index of the "everything is stale" counter. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StorageFault } from '../hypervisor/papr.js';
-import { Generations } from '../mem/generations.js';
+import { Generations, LPIDS } from '../mem/generations.js';
 import { PartitionMmu } from '../mem/partition.js';
 import { Perm } from '../mem/radix.js';
 import { bumpAllocator, RadixWriter } from '../mem/radix-writer.js';
@@ -35,14 +35,15 @@ describe('Tlb lookups', () => {
     expect(tlb.lookup(3, l2(8), Access.Read)).toBe(-1);
   });
 
-  it('exact tags near the limits: L2RA just below 2^52, LPID 4095', () => {
+  it('exact tags near the limits: L2RA just below 2^52, the last LPID', () => {
     const tlb = new Tlb(Generations.create());
     const top = l2(2 ** 52 - 4096);
-    tlb.fill(4095, top, l1(0xffff_f000), Access.Fetch);
-    expect(tlb.lookup(4095, l2(top + 0xfff), Access.Fetch)).toBe(0xffff_ffff);
-    expect(tlb.lookup(4094, top, Access.Fetch)).toBe(-1);
-    expect(tlb.lookup(4095, l2(top - 4096), Access.Fetch)).toBe(-1);
-    expect(() => tlb.fill(4096, l2(0), l1(0), Access.Read)).toThrow(RangeError);
+    const last = LPIDS - 1;
+    tlb.fill(last, top, l1(0xffff_f000), Access.Fetch);
+    expect(tlb.lookup(last, l2(top + 0xfff), Access.Fetch)).toBe(0xffff_ffff);
+    expect(tlb.lookup(last - 1, top, Access.Fetch)).toBe(-1);
+    expect(tlb.lookup(last, l2(top - 4096), Access.Fetch)).toBe(-1);
+    expect(() => tlb.fill(LPIDS, l2(0), l1(0), Access.Read)).toThrow(RangeError);
   });
 
   it('evicts on a slot conflict, and a new delta drops the other kinds of the slot', () => {
