@@ -62,7 +62,7 @@ export function seriesChart(title: string, points: readonly BenchMetric[], width
 
 /** The table of one suite, its series charts and its distributions. */
 export function suiteText(s: SuiteRecord, metrics: readonly BenchMetric[]): string {
-  const w = Math.min(52, Math.max(20, ...metrics.map((m) => m.name.length)));
+  const w = Math.min(60, Math.max(20, ...metrics.map((m) => m.name.length)));
   const cell = (x: number | undefined) => (x === undefined ? '—' : formatNumber(x)).padStart(9);
   const lines = [`${s.name} — ${s.describe} (${s.seconds.toFixed(1)} s)`];
   lines.push(
