@@ -134,10 +134,31 @@ export class Doorbell {
     Atomics.store(this.w, SLEEPING, 0);
   }
 
+  /**
+   * Sleeper, step 2 without blocking the thread: resolves when SEQ moves from `seq` or `ms` pass,
+   * then disarms. For a consumer that must keep its event loop running (the coordinator, whose
+   * worker-error and control-plane messages arrive as events).
+   */
+  async sleepAsync(seq: number, ms: number): Promise<void> {
+    const r = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.w, SEQ, seq, ms);
+    if (r.async) await r.value;
+    Atomics.store(this.w, SLEEPING, 0);
+  }
+
   /** Sleeper: gives up a sleep announced with `arm` (the re-check found work). */
   disarm(): void {
     Atomics.store(this.w, SLEEPING, 0);
   }
+}
+
+/** Atomics.waitAsync (ES2024; in Node since 16), which the ES2022 lib does not declare. */
+interface AtomicsWaitAsync {
+  waitAsync(
+    a: Int32Array,
+    index: number,
+    value: number,
+    ms: number,
+  ): { async: false; value: string } | { async: true; value: Promise<string> };
 }
 
 /** Milliseconds left until `deadline` (performance.now() based), for Atomics.wait. */

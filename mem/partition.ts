@@ -8,6 +8,7 @@
  * set, spec §15.6) and only when the walk succeeded: faults are never cached, so a later fix by L1
  * (map, or setting R/C in ATOMIC_RC mode) takes effect without an invalidation.
  */
+import type { InvalidationAcks } from './invalidation.js';
 import { GUEST_ACCESS, partitionScopedWalk, type RadixRoot, Translation, type WalkOptions } from './radix.js';
 import type { GuestRam } from './ram.js';
 import type { Tlb } from './tlb.js';
@@ -23,6 +24,10 @@ export class PartitionMmu {
   readonly last = new Translation();
   private lpid = -1;
   private root: RadixRoot | null = null;
+  /** Where this core acknowledges invalidation broadcasts (multicore runtime), else null. */
+  private acks: InvalidationAcks | null = null;
+  private core = 0;
+  private acked = Number.NaN;
 
   constructor(
     private readonly ram: GuestRam,
@@ -31,10 +36,26 @@ export class PartitionMmu {
     private readonly opts: WalkOptions = GUEST_ACCESS,
   ) {}
 
-  /** Selects the partition: its LPID (TLB tag) and tree root. No flush: entries are LPID-tagged. */
+  /** Makes this MMU take part in invalidation broadcasts as core `core` (mem/invalidation.ts). */
+  joinBroadcasts(acks: InvalidationAcks, core: number): void {
+    this.acks = acks;
+    this.core = core;
+  }
+
+  /**
+   * Selects the partition: its LPID (TLB tag) and tree root. No flush: entries are LPID-tagged.
+   * Announces the LPID to invalidators before the run's first translation (its first check point
+   * syncs the generations).
+   */
   enter(lpid: number, root: RadixRoot): void {
     this.lpid = lpid;
     this.root = root;
+    this.acks?.enter(this.core, lpid);
+  }
+
+  /** The run is over: this core uses none of the partition's translations until the next enter. */
+  leave(): void {
+    this.acks?.leave(this.core);
   }
 
   /** L1RA of `l2ra` for `access`, or −1 with `cause` / `machineCheck` set. */
@@ -55,6 +76,15 @@ export class PartitionMmu {
 
   /** Check point: applies generation bumps; true if cached translations were dropped. */
   sync(): boolean {
-    return this.tlb.syncGenerations();
+    const dropped = this.tlb.syncGenerations();
+    const acks = this.acks;
+    if (acks !== null) {
+      const applied = this.tlb.appliedGeneration;
+      if (applied !== this.acked) {
+        this.acked = applied;
+        acks.ack(this.core, applied);
+      }
+    }
+    return dropped;
   }
 }

@@ -84,6 +84,11 @@ export class Tlb {
   /** Generation of each LPID as seen at the last check point. */
   private readonly seen = new Int32Array(LPIDS);
   private seenAny: number;
+
+  /** The GEN_ANY value this TLB applied at its last sync (what a core acknowledges). */
+  get appliedGeneration(): number {
+    return this.seenAny;
+  }
   private seenAll: number;
   /** LPIDs that may have entries: a list and each one's position in it (−1 = absent). */
   private readonly present = new Int32Array(LPIDS);

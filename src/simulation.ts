@@ -37,12 +37,19 @@ export interface RunSummary {
   completed: boolean;
 }
 
-/** One simulation. */
-export class Simulation {
+/**
+ * What every simulation has: L1 memory, the L0 (the coordinator's view of it) and the L1 model.
+ * The deterministic mode (`Simulation`, below) and the multicore runtime (src/multicore.ts) differ
+ * only in how they run the L1 vCPU loops.
+ */
+export abstract class SimulationBase {
   readonly ram: GuestRam;
   readonly l0: L0;
   readonly l1: L1;
-  private readonly rng: SplitMix32 | undefined;
+  /** How the loops run. */
+  abstract readonly mode: 'deterministic' | 'multicore';
+  /** Simulated cores. */
+  abstract readonly cores: number;
 
   constructor(readonly opts: SimulationOptions) {
     const bytes = Math.ceil(opts.l1MemoryBytes / RAM_GRANULE) * RAM_GRANULE;
@@ -61,7 +68,6 @@ export class Simulation {
       timebase: (core) => l0.seat(core).core.tb,
     };
     this.l1 = new L1(port, this.ram, l0.codeGen, { base: L1_RESERVED, bytes: bytes - L1_RESERVED });
-    this.rng = opts.seed === undefined ? undefined : new SplitMix32(opts.seed ^ 0x5eed);
   }
 
   /** Creates a guest (L1 does the hcalls); throws L1Error / OutOfL1Memory when it cannot. */
@@ -70,14 +76,30 @@ export class Simulation {
   }
 
   /** Instructions retired by every L2 so far. */
-  get instructions(): number {
-    return this.l0.stats.instructions;
-  }
+  abstract get instructions(): number;
 
   /**
    * Runs every guest until each has ended or the instruction limit is reached (then the unfinished
    * ones are stopped). `progress` is called about every 100 ms of wall time.
    */
+  abstract run(progress?: (instructions: number) => void): RunSummary | Promise<RunSummary>;
+}
+
+/** The deterministic mode: L0, L1 and one core on the calling thread, seeded interleaving. */
+export class Simulation extends SimulationBase {
+  readonly mode = 'deterministic' as const;
+  readonly cores = 1;
+  private readonly rng: SplitMix32 | undefined;
+
+  constructor(opts: SimulationOptions) {
+    super(opts);
+    this.rng = opts.seed === undefined ? undefined : new SplitMix32(opts.seed ^ 0x5eed);
+  }
+
+  get instructions(): number {
+    return this.l0.stats.instructions;
+  }
+
   run(progress?: (instructions: number) => void): RunSummary {
     const t0 = performance.now();
     let lastProgress = t0;

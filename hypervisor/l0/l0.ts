@@ -10,7 +10,8 @@
 
 import type { CodeGeneration } from '../../cores/isa/predecode.js';
 import { R, VCPU_BYTES, Vcpu } from '../../cores/vcpu.js';
-import { Generations } from '../../mem/generations.js';
+import { GEN_ANY, Generations } from '../../mem/generations.js';
+import { InvalidationAcks } from '../../mem/invalidation.js';
 import { GUEST_ACCESS, type WalkOptions } from '../../mem/radix.js';
 import { GuestRam } from '../../mem/ram.js';
 import { DefaultLimits, H, type Limits } from '../papr.js';
@@ -53,6 +54,26 @@ export interface L0Config {
   walk: WalkOptions;
   /** Bytes of L1 memory when the caller does not hand L0 a RAM of its own (tests, tools). */
   l1MemoryBytes: number;
+  /**
+   * How long an invalidation waits for the cores running the partition to acknowledge; a core that
+   * misses it is recorded as an invariant violation (L0Stats.violations), never waited on forever.
+   */
+  ackDeadlineMs: number;
+}
+
+/**
+ * The shared memory of one L0 that every thread's view attaches to (docs/architecture.md, "L0
+ * state"): plain data and SABs, so it travels to core workers as it is.
+ */
+export interface L0SharedState {
+  config: L0Config;
+  ram: SharedArrayBuffer;
+  partitions: SharedArrayBuffer;
+  vcpus: SharedArrayBuffer;
+  generations: SharedArrayBuffer;
+  codeGeneration: SharedArrayBuffer;
+  /** Invalidation acknowledgement words of the cores (absent: no other core runs). */
+  acks?: SharedArrayBuffer;
 }
 
 /** Defaults: QEMU's limits, a POWER10 L0. */
@@ -66,6 +87,7 @@ export function defaultL0Config(overrides: Partial<L0Config> = {}): L0Config {
     l1MemoryBytes: 64 << 20,
     sliceInstructions: 2_000_000,
     walk: GUEST_ACCESS,
+    ackDeadlineMs: 10_000,
     ...overrides,
   };
 }
@@ -94,10 +116,13 @@ export class L0 {
   readonly threadValueCheck = makeThreadCheck(this);
   readonly guestValueCheck = makeGuestCheck(this);
   private readonly rng: SplitMix32 | undefined;
+  /** The cores' invalidation acknowledgements, when other cores run (multicore runtime). */
+  acks: InvalidationAcks | null = null;
 
   /**
    * `ram` is L1's memory: every buffer address an hcall names is a real address in it.
    * `gens` are the per-LPID TLB generations every core checks (mem/generations.ts).
+   * `shared`: attach to the partition state of an L0 made elsewhere (a core worker's view).
    */
   constructor(
     readonly config: L0Config = defaultL0Config(),
@@ -105,11 +130,42 @@ export class L0 {
     readonly gens: Generations = Generations.create(),
     /** Code-modification counter shared by every core (L1 writing L2 code bumps it). */
     readonly codeGen: CodeGeneration = { words: new Int32Array(new SharedArrayBuffer(4)), index: 0 },
+    shared?: { partitions: SharedArrayBuffer; vcpus: SharedArrayBuffer },
+    /** Seeds this view's own choices apart from other views' (a core's index). */
+    seedSalt = 0,
   ) {
-    this.rng = config.seed === undefined ? undefined : new SplitMix32(config.seed);
-    this.parts = Partitions.create({ limits: config.limits, maxVcpus: config.maxVcpus });
-    this.vcpuSab = new SharedArrayBuffer(config.maxVcpus * VCPU_BYTES);
+    this.rng = config.seed === undefined ? undefined : new SplitMix32(config.seed + seedSalt);
+    const geometry = { limits: config.limits, maxVcpus: config.maxVcpus };
+    this.parts = shared ? Partitions.attach(shared.partitions, geometry) : Partitions.create(geometry);
+    this.vcpuSab = shared?.vcpus ?? new SharedArrayBuffer(config.maxVcpus * VCPU_BYTES);
     this.createToken.busyLeft = config.faults.createBusy;
+  }
+
+  /** A view of the L0 whose shared memory is `s`, for the thread of core `core` (or the coordinator). */
+  static attach(s: L0SharedState, core: number): L0 {
+    const l0 = new L0(
+      s.config,
+      GuestRam.attach(s.ram),
+      Generations.attach(s.generations),
+      { words: new Int32Array(s.codeGeneration), index: 0 },
+      { partitions: s.partitions, vcpus: s.vcpus },
+      core + 1,
+    );
+    if (s.acks) l0.acks = InvalidationAcks.attach(s.acks);
+    return l0;
+  }
+
+  /** The shared memory of this L0, for attaching views on other threads. */
+  shared(): L0SharedState {
+    return {
+      config: this.config,
+      ram: this.ram.sab,
+      partitions: this.parts.sab,
+      vcpus: this.vcpuSab,
+      generations: this.gens.sab,
+      codeGeneration: this.codeGen.words.buffer as SharedArrayBuffer,
+      ...(this.acks ? { acks: this.acks.sab } : {}),
+    };
   }
 
   /**
@@ -134,6 +190,7 @@ export class L0 {
     let s = this.seats[core];
     if (!s) {
       s = new CoreSeat(core, this.ram, this.gens, this.parts.w, this.config.walk, this.codeGen);
+      if (this.acks) s.partition.joinBroadcasts(this.acks, core);
       this.seats[core] = s;
     }
     return s;
@@ -195,17 +252,22 @@ export class L0 {
    * Makes every cached translation of partition `lpid` stale on every core, and returns once no
    * core can use one any more: each core drops them at its next check point, and a core that is
    * not running will check before its next access. In the deterministic mode no core runs during
-   * an hcall, so the bump alone completes it; the multicore runtime also waits for the acks of the
-   * cores running `lpid` (`awaitInvalidation`).
+   * an hcall, so the bump alone completes it; in the multicore runtime it also waits for the acks
+   * of the cores running `lpid` (mem/invalidation.ts).
    */
   invalidatePartition(lpid: number): void {
     this.gens.bump(lpid);
     this.stats.invalidations++;
-    this.awaitInvalidation?.(lpid);
+    const acks = this.acks;
+    if (acks === null) return;
+    const bumped = Atomics.load(this.gens.words, GEN_ANY);
+    const w = acks.await(lpid, bumped, this.config.ackDeadlineMs);
+    this.stats.ackWaits += w.waitedFor;
+    if (w.late >= 0)
+      this.stats.violation(
+        `core ${w.late} did not acknowledge the invalidation of LPID ${lpid} within ${this.config.ackDeadlineMs} ms`,
+      );
   }
-
-  /** Set by the multicore runtime: waits until every core running `lpid` passed a check point. */
-  awaitInvalidation: ((lpid: number) => void) | undefined;
 
   /** Records why an hcall fails and returns its code (handlers: `return l0.fail(H.P2, '…')`). */
   fail(rc: number, reason: string): number {

@@ -177,6 +177,22 @@ export class Partitions {
     Atomics.notify(this.w, idx);
   }
 
+  /**
+   * Coordinator only: takes a held slot back from a core that died holding it (the run it was in
+   * ends with the core). Returns false if the slot was not held by `holder`.
+   */
+  revoke(slot: number, holder: number): boolean {
+    const idx = this.slotWord(slot, S.OWNER);
+    if (
+      Atomics.compareExchange(this.w, idx, Owner.OWNER_CORE0 + holder, Owner.IDLE) !==
+      Owner.OWNER_CORE0 + holder
+    )
+      return false;
+    Atomics.store(this.w, this.slotWord(slot, S.STOP), 0);
+    Atomics.notify(this.w, idx);
+    return true;
+  }
+
   /** The core currently holding `slot`, or -1 when it is idle or free. */
   holderOf(slot: number): number {
     const o = Atomics.load(this.w, this.slotWord(slot, S.OWNER));

@@ -4,8 +4,24 @@
  */
 import { hcallName, returnCodeName } from '../papr.js';
 
+/** Violations kept verbatim (the count goes on). */
+const MAX_VIOLATIONS = 100;
+
 /** vCPU ids are below 4096 (the limit is 2048), so guest · 4096 + vCPU is unique. */
 const VCPU_KEY = 4096;
+
+/** The fields of L0Stats, as they survive a structured clone to another thread (Maps included). */
+export type L0StatsData = Pick<
+  L0Stats,
+  | 'hcalls'
+  | 'exits'
+  | 'vcpus'
+  | 'instructions'
+  | 'invalidations'
+  | 'ackWaits'
+  | 'violations'
+  | 'violationCount'
+>;
 
 /** Counters of one L0 (or of one core's share of it). */
 export class L0Stats {
@@ -19,6 +35,18 @@ export class L0Stats {
   instructions = 0;
   /** Partition-scoped invalidations done (H_RPT_INVALIDATE NESTED, guest deletion). */
   invalidations = 0;
+  /** Cores an invalidation had to wait for (they were running the partition). */
+  ackWaits = 0;
+  /** Broken invariants L0 noticed (a core that never acked, ...); the first MAX_VIOLATIONS kept. */
+  readonly violations: string[] = [];
+  /** Invariant violations noticed in all (also those not kept). */
+  violationCount = 0;
+
+  /** Records a broken invariant. */
+  violation(what: string): void {
+    this.violationCount++;
+    if (this.violations.length < MAX_VIOLATIONS) this.violations.push(what);
+  }
 
   /** Counts `n` hcalls of `opcode` answered with `rc`. */
   hcall(opcode: number, rc: number, n = 1): void {
@@ -44,10 +72,13 @@ export class L0Stats {
     v.instructions += instructions;
   }
 
-  /** Adds another set of counters into this one. */
-  merge(other: L0Stats): void {
+  /** Adds another set of counters into this one (an L0Stats, or one cloned from another thread). */
+  merge(other: L0StatsData): void {
     for (const [op, byRc] of other.hcalls) for (const [rc, n] of byRc) this.hcall(op, rc, n);
     this.invalidations += other.invalidations;
+    this.ackWaits += other.ackWaits;
+    this.violationCount += other.violationCount;
+    for (const v of other.violations) if (this.violations.length < MAX_VIOLATIONS) this.violations.push(v);
     this.instructions += other.instructions;
     for (const [vec, n] of other.exits) this.exits.set(vec, (this.exits.get(vec) ?? 0) + n);
     for (const [key, v] of other.vcpus) {

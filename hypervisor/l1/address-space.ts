@@ -13,7 +13,7 @@
 
 import type { ElfImage } from '../../cores/elf.js';
 import { type CodeGeneration, invalidateCode } from '../../cores/isa/predecode.js';
-import { INSPECT, Perm, partitionScopedWalk, Translation } from '../../mem/radix.js';
+import { INSPECT, Perm, partitionScopedWalk, type RadixRoot, Translation } from '../../mem/radix.js';
 import { elementFromRoot, type PartitionTableElement } from '../../mem/radix-root.js';
 import { MapStatus, RadixWriter } from '../../mem/radix-writer.js';
 import type { GuestRam } from '../../mem/ram.js';
@@ -169,27 +169,14 @@ export class AddressSpace implements GuestMemory {
   }
 
   read(l2ra: number, bytes: number): Uint8Array | undefined {
-    const out = new Uint8Array(bytes);
-    for (let done = 0; done < bytes; ) {
-      const a = l2ra + done;
-      const n = Math.min(FRAME - (a % FRAME), bytes - done);
-      let l1 = this.translate(a);
-      if (l1 < 0) {
-        if (this.fault(a, false, false) !== undefined) return undefined;
-        l1 = this.translate(a);
-        if (l1 < 0) return undefined;
-      }
-      out.set(this.ram.u8.subarray(l1, l1 + n), done);
-      done += n;
-    }
-    return out;
+    return readThroughTree(this.ram, this.writer.root, l2ra, bytes, this.t, (a) =>
+      this.fault(a, false, false),
+    );
   }
 
   /** L1 address of `l2ra` through the tree (no side effects), or -1. */
   translate(l2ra: number): number {
-    return partitionScopedWalk(this.ram, this.writer.root, asL2RA(l2ra), Access.Read, INSPECT, this.t)
-      ? this.t.l1ra
-      : -1;
+    return translateInspect(this.ram, this.writer.root, l2ra, this.t);
   }
 
   /** Returns every frame and table to the allocator. Call after L0 deleted the guest. */
@@ -201,4 +188,38 @@ export class AddressSpace implements GuestMemory {
     for (const [a, b] of this.tables) this.pages.free(a, b);
     this.tables.length = 0;
   }
+}
+
+/** L1 address of `l2ra` through the tree rooted at `root`, without side effects, or -1. */
+export function translateInspect(ram: GuestRam, root: RadixRoot, l2ra: number, t: Translation): number {
+  return partitionScopedWalk(ram, root, asL2RA(l2ra), Access.Read, INSPECT, t) ? t.l1ra : -1;
+}
+
+/**
+ * Copies `bytes` bytes of L2 memory at `l2ra` out of L1 RAM through the guest's tree; a page that
+ * is not mapped yet is mapped by `fault` (demand paging) and read again. Undefined when a page
+ * cannot be mapped (outside the guest). Used by L1 on the main thread and on core threads.
+ */
+export function readThroughTree(
+  ram: GuestRam,
+  root: RadixRoot,
+  l2ra: number,
+  bytes: number,
+  t: Translation,
+  fault: (l2ra: number) => string | undefined,
+): Uint8Array | undefined {
+  const out = new Uint8Array(bytes);
+  for (let done = 0; done < bytes; ) {
+    const a = l2ra + done;
+    const n = Math.min(FRAME - (a % FRAME), bytes - done);
+    let l1 = translateInspect(ram, root, a, t);
+    if (l1 < 0) {
+      if (fault(a) !== undefined) return undefined;
+      l1 = translateInspect(ram, root, a, t);
+      if (l1 < 0) return undefined;
+    }
+    out.set(ram.u8.subarray(l1, l1 + n), done);
+    done += n;
+  }
+  return out;
 }

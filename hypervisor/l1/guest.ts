@@ -46,19 +46,23 @@ export class L1Guest implements GuestEvents {
     this.onConsole?.(fd, bytes);
   }
 
+  // The first end is the one that counts: with vCPUs on several cores, a second vCPU may report
+  // (exit, failure) before it learns that the guest is already over.
+
   vcpuExit(vcpuId: number, code: number): void {
     this.vcpuCodes.set(vcpuId, code);
-    if (this.loops.every((l) => l.done)) this.end = { kind: 'exited', code: this.vcpuCodes.get(0) ?? code };
+    if (!this.finished && this.loops.every((l) => l.done))
+      this.end = { kind: 'exited', code: this.vcpuCodes.get(0) ?? code };
   }
 
   groupExit(_vcpuId: number, code: number): void {
     for (const l of this.loops) l.finish();
-    this.end = { kind: 'exited', code };
+    if (!this.finished) this.end = { kind: 'exited', code };
   }
 
   failed(vcpuId: number, report: string): void {
     for (const l of this.loops) l.finish();
-    this.end = { kind: 'failed', vcpu: vcpuId, report };
+    if (!this.finished) this.end = { kind: 'failed', vcpu: vcpuId, report };
   }
 
   exit(vector: number, l2hcall: number): void {

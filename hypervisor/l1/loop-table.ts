@@ -15,6 +15,9 @@
  * by two threads at once (its run input buffer in L1 memory is written without locks).
  */
 
+import type { RadixRoot } from '../../mem/radix.js';
+import type { L1RA } from '../../mem/types.js';
+
 /** Lifecycle of an entry. */
 export const LoopState = { FREE: 0, RUNNABLE: 1, DONE: 2 } as const;
 
@@ -128,6 +131,16 @@ export class LoopTable {
     return e;
   }
 
+  /** The guest's partition-scoped tree, as the entry records it. */
+  root(e: number): RadixRoot {
+    const b = e * ENTRY_WORDS;
+    return {
+      base: (this.w[b + L.ROOT_ADDR]! >>> 0) as L1RA,
+      addrBits: this.w[b + L.ADDR_BITS]!,
+      rootBits: this.w[b + L.ROOT_BITS]!,
+    };
+  }
+
   /** Main thread: frees an entry (its guest was deleted; no core steps it any more). */
   free(e: number): void {
     Atomics.store(this.w, this.at(e, L.STATE), LoopState.FREE);
@@ -149,6 +162,12 @@ export class LoopTable {
       Atomics.compareExchange(this.w, this.at(e, L.STATE), LoopState.RUNNABLE, LoopState.DONE) ===
       LoopState.RUNNABLE
     );
+  }
+
+  /** Marks every loop of guest `guestId` finished (its exit_group, or a failure of one vCPU). */
+  finishGuest(guestId: number): void {
+    for (let e = 0; e < this.capacity; e++)
+      if (this.w[e * ENTRY_WORDS + L.GUEST_ID] === guestId) this.markDone(e);
   }
 
   /** Core the loop is placed on. */

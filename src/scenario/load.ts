@@ -4,27 +4,16 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { type ElfImage, readElfFile } from '../../cores/elf.js';
 import { UserError } from '../errors.js';
+import { packageRoot } from '../package-files.js';
 import { type Scenario, scenarioSchema } from './schema.js';
 
-/** Root of the installed package (two levels above dist/src/scenario or src/scenario). */
-const PACKAGE_ROOT = (() => {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) {
-    const up = dirname(d);
-    if (up === d) break;
-    d = up;
-  }
-  return d;
-})();
-
 /** The scenario `nestsim run` runs without an argument. */
-export const DEFAULT_SCENARIO = join(PACKAGE_ROOT, 'config', 'default.yaml');
+export const DEFAULT_SCENARIO = join(packageRoot(), 'config', 'default.yaml');
 /** Where shipped guests live. */
-export const SHIPPED_GUESTS = join(PACKAGE_ROOT, 'guests', 'bin');
+export const SHIPPED_GUESTS = join(packageRoot(), 'guests', 'bin');
 
 /** A scenario ready to run: validated, with each group's program loaded. */
 export interface LoadedScenario {

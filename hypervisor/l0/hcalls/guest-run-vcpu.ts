@@ -109,6 +109,7 @@ function runAndReport(
   seat.ctx.hdecExpiryTb = hdecExpiry(v);
   seat.stop.index = parts.slotWord(slot, S.STOP);
   const x = seat.core.run(vcpu, seat.ctx, l0.sliceFor(slot));
+  seat.partition.leave();
   l0.stats.exit(guestId, vcpuId, x.vector, x.retired);
 
   // Output buffer: header count, then each element (id, length, value) as on the wire.
