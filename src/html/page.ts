@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 /** What one page is made of. */
 export interface PageSpec {
@@ -27,7 +28,9 @@ let chartSource: string | undefined;
 function chartJs(): string {
   if (chartSource === undefined) {
     const require = createRequire(import.meta.url);
-    chartSource = readFileSync(require.resolve('chart.js/dist/chart.umd.min.js'), 'utf8');
+    // chart.js's exports map hides dist/ subpaths: resolve its CommonJS entry (dist/chart.cjs)
+    // and read the UMD build beside it.
+    chartSource = readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
   }
   return chartSource;
 }
