@@ -23,10 +23,15 @@ const CODE = 0x1000;
 const SRC = 0x10_0000;
 const DST = 0x20_0000;
 
-/** The three loops; each ends in `sc 1` after about `iterations` trips. CTR = iterations. */
-const LOOPS: { name: string; words: number[]; note: string }[] = [
+/**
+ * The three loops; each ends in `sc 1` after CTR trips. `trips` per run (quick, full) give each
+ * loop some 30 million instructions in a full run (a branchy trip is a whole Collatz sequence of
+ * 27: 111 steps, ~800 instructions).
+ */
+const LOOPS: { name: string; words: number[]; note: string; trips: { quick: number; full: number } }[] = [
   {
     name: 'integer loop',
+    trips: { quick: 100_000, full: 3_000_000 },
     note: 'add, mulld, xor, rldicl, subf, addi, cmpd, isel, bdnz: 9 instructions per trip',
     words: [
       e.li!(3, 0),
@@ -45,6 +50,7 @@ const LOOPS: { name: string; words: number[]; note: string }[] = [
   },
   {
     name: 'load/store loop',
+    trips: { quick: 100_000, full: 3_000_000 },
     note: 'ld, std, lwz, stw, addi ×2, bdnz (a copy loop over 1 MiB, wrapping): 7 per trip',
     words: [
       e.lis!(3, SRC >> 16),
@@ -65,6 +71,7 @@ const LOOPS: { name: string; words: number[]; note: string }[] = [
   },
   {
     name: 'branchy loop',
+    trips: { quick: 1_000, full: 40_000 },
     note: 'Collatz steps with a call per trip: andi., beq, mulli/srdi, cmpdi, bne, bl/blr',
     words: [
       e.li!(3, 27), // 0
@@ -142,12 +149,12 @@ export const suite: BenchSuite = {
   name: 'core',
   describe: 'guest MIPS of the interpreter on one core (loops assembled with cores/encode.ts)',
   async run(ctx) {
-    const trips = ctx.quick ? 100_000 : 3_000_000;
     const runs = runsFor(ctx, 2, 7);
     const warmup = ctx.quick ? 1 : 2;
     const out: BenchMetric[] = [];
     for (const loop of LOOPS) {
       const name = `${loop.name} (MIPS)`;
+      const trips = ctx.quick ? loop.trips.quick : loop.trips.full;
       ctx.measuring(name);
       const samples = await sample(runs, warmup, () => measure(loop, trips));
       const m = perRun(

@@ -32,6 +32,12 @@ type EchoJob =
   | { memBenchEcho: 'postMessage' };
 
 const RECORD_WORDS = 4;
+/**
+ * Word 1 of the record that ends the echo loop. A receiver spinning "forever" polls its ring
+ * SPIN_FOREVER times before it looks at CLOSED (mem/channel.ts), about 30 s, so close() alone would
+ * keep the worker alive that long.
+ */
+const STOP = -1;
 /** Spin count meaning "never sleep" for the spinning measurements. */
 const SPIN_FOREVER = 2 ** 30;
 
@@ -47,7 +53,7 @@ function runEcho(job: EchoJob): void {
   const rx = new ChannelReceiver(job.req, job.spin);
   const tx = new ChannelSender(job.rep, job.spin);
   const rec = new Int32Array(RECORD_WORDS);
-  while (rx.receive(rec, 0) === ChannelStatus.Ok) tx.send(rec, 0);
+  while (rx.receive(rec, 0) === ChannelStatus.Ok && rec[1] !== STOP) tx.send(rec, 0);
 }
 
 if (!isMainThread && (workerData as EchoJob | null)?.memBenchEcho) runEcho(workerData as EchoJob);
@@ -93,6 +99,8 @@ async function channelRoundTrip(
     return ((performance.now() - t0) * 1000) / perSample;
   };
   const out = await sample(runs, WARMUP, once);
+  rec[1] = STOP;
+  tx.send(rec, 0);
   tx.close();
   await exited;
   return out;
