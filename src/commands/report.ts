@@ -44,7 +44,8 @@ export function reportCommand(io: Io, setExit: (code: number) => void): CommandM
 }
 
 async function writeReport(io: Io, a: ReportArgs): Promise<number> {
-  const fromStdin = a.report === '-';
+  // yargs hands a lone "-" positional over as "" (as src/commands/gsb.ts notes).
+  const fromStdin = a.report === '-' || a.report === '';
   const reportFile = fromStdin ? undefined : resolve(a.report);
   const text = fromStdin ? (await io.readStdin()).toString('utf8') : readInput(reportFile!, 'report');
   const report = parseReport(reportFile ?? 'stdin', text);

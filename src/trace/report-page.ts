@@ -31,6 +31,8 @@ export interface ChartSpec {
   value2Title?: string;
   /** Where the numbers come from, when not the report's stats. */
   source?: string;
+  /** Values are seconds (ticks and tooltips print ns/µs/ms/s). */
+  seconds?: boolean;
 }
 
 /** The timeline as the page's script reads it (compact arrays: the data is embedded in the page). */
@@ -254,7 +256,7 @@ function vcpuCharts(v: VcpuStats[]): ChartSpec[] {
         { label: 'waiting', data: v.map((x) => x.waitingSeconds ?? 0) },
       ],
       stacked: true,
-      valueTitle: 'seconds',
+      seconds: true,
     },
   );
   return out;
@@ -275,7 +277,7 @@ function coreCharts(c: CoreStats[]): ChartSpec[] {
       ],
       stacked: true,
       horizontal: true,
-      valueTitle: 'seconds',
+      seconds: true,
     },
     {
       id: 'chart-core-work',
@@ -335,7 +337,7 @@ function traceCoreCharts(t: TraceSummary): ChartSpec[] {
       ],
       stacked: true,
       horizontal: true,
-      valueTitle: 'seconds',
+      seconds: true,
       source,
     },
     {
@@ -457,10 +459,12 @@ const SCRIPT = `
     var el = document.getElementById(c.id);
     if (!el) return;
     var valueAxis = c.horizontal ? 'x' : 'y';
+    var whole = c.datasets.every(function (d) { return d.data.every(function (v) { return v === Math.round(v); }); });
+    var ticks = c.seconds ? { callback: function (v) { return fmtTime(v * 1e6); } } : (whole ? { precision: 0 } : {});
     var scales = {};
     scales[c.horizontal ? 'y' : 'x'] = { stacked: !!c.stacked, ticks: { autoSkip: false } };
-    scales[valueAxis] = { stacked: !!c.stacked, beginAtZero: true,
-      title: { display: !!c.valueTitle, text: c.valueTitle || '' } };
+    scales[valueAxis] = { stacked: !!c.stacked, beginAtZero: true, ticks: ticks,
+      title: { display: !!(c.valueTitle || c.seconds), text: c.seconds ? 'time' : (c.valueTitle || '') } };
     var two = c.datasets.some(function (d) { return d.axis === 'y2'; });
     if (two) scales.y2 = { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false },
       title: { display: !!c.value2Title, text: c.value2Title || '' } };
@@ -469,7 +473,7 @@ const SCRIPT = `
       data: {
         labels: c.labels,
         datasets: c.datasets.map(function (d, i) {
-          var ds = { label: d.label, data: d.data, backgroundColor: colour(i) };
+          var ds = { label: d.label, data: d.data, backgroundColor: colour(i), maxBarThickness: 48 };
           if (d.axis === 'y2') ds.yAxisID = 'y2';
           return ds;
         })
@@ -478,7 +482,12 @@ const SCRIPT = `
         indexAxis: c.horizontal ? 'y' : 'x',
         maintainAspectRatio: false,
         scales: scales,
-        plugins: { legend: { display: c.datasets.length > 1 } }
+        plugins: {
+          legend: { display: c.datasets.length > 1 },
+          tooltip: c.seconds ? { callbacks: { label: function (ctx) {
+            return ctx.dataset.label + ': ' + fmtTime(ctx.parsed[valueAxis] * 1e6);
+          } } } : {}
+        }
       }
     });
   });
