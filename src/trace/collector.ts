@@ -42,6 +42,12 @@ export interface CollectorOptions {
   cores: number;
   /** Records per core (a power of two); default DEFAULT_CAPACITY. */
   capacity?: number;
+  /**
+   * The drain doorbell writers ring at their high-water mark (a mem/channel.ts createDoorbell()).
+   * Pass the doorbell the drainer already sleeps on (the coordinator's request bell) so that a
+   * filling trace buffer wakes it too; default: a doorbell of the collector's own (waitForWork).
+   */
+  bell?: SharedArrayBuffer;
 }
 
 /** Owns and drains the trace buffers of every core. */
@@ -58,7 +64,7 @@ export class TraceCollector {
   constructor(opts: CollectorOptions) {
     if (!(Number.isInteger(opts.cores) && opts.cores >= 1))
       throw new RangeError(`trace of ${opts.cores} cores`);
-    const bell = createDoorbell();
+    const bell = opts.bell ?? createDoorbell();
     this.bell = new Doorbell(bell);
     const capacity = opts.capacity ?? DEFAULT_CAPACITY;
     this.buffers = Array.from({ length: opts.cores }, (_, k) => createTraceBuffer(k, capacity, bell));
