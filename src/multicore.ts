@@ -33,7 +33,13 @@ import {
   Req,
   RING_RECORDS,
 } from './protocol.js';
-import { type RunSummary, SimulationBase, type SimulationOptions } from './simulation.js';
+import {
+  type CoreActivity,
+  type RunSummary,
+  Simulation,
+  SimulationBase,
+  type SimulationOptions,
+} from './simulation.js';
 
 /** Options of a multicore run. */
 export interface MulticoreOptions extends SimulationOptions {
@@ -88,10 +94,6 @@ export class MulticoreSimulation extends SimulationBase {
   /** Loop table entry → the guest and vCPU it belongs to, and loop id → the same (statistics). */
   private readonly byEntry = new Map<number, PlacedLoop>();
   private readonly byLoopId = new Map<number, PlacedLoop>();
-  /** Core crashes, as reported (core, guest, vCPU, NIA, error). */
-  readonly crashes: string[] = [];
-  /** Loops moved between cores by the coordinator. */
-  migrations = 0;
   /** The final report of each core (after run). */
   coreReports: CoreReport[] = [];
   /** Set once the cores are being shut down: a worker ending now is not a crash. */
@@ -121,6 +123,19 @@ export class MulticoreSimulation extends SimulationBase {
     return this.control.totalInstructions();
   }
 
+  coreActivity(): CoreActivity[] {
+    return this.coreReports.map((r) => ({
+      core: r.index,
+      steps: r.steps,
+      instructions: r.instructions,
+      exits: r.l0.exits,
+      runningSeconds: r.runningSeconds,
+      waitingSeconds: r.waitingSeconds,
+      idleSeconds: r.idleSeconds,
+      migrationsIn: r.migrationsIn,
+    }));
+  }
+
   /** Runs every guest to its end (or the instruction limit) on the cores; then shuts them down. */
   async run(progress?: (instructions: number) => void): Promise<RunSummary> {
     const t0 = performance.now();
@@ -133,9 +148,9 @@ export class MulticoreSimulation extends SimulationBase {
     try {
       for (;;) {
         this.placeNewLoops();
-        const deletable = this.l1.guests.filter((g) => g.finished && !g.deleted && this.idle(g));
         let handled = this.drain();
-        for (const g of deletable) this.deleteGuest(g);
+        for (const g of this.l1.guests) if (g.finished && !g.deleted) this.deleteGuest(g);
+        this.l1.reclaim();
         if (this.l1.guests.every((g) => g.deleted)) break;
         const done = this.instructions;
         if (done >= this.opts.maxInstructions && completed) {
@@ -163,6 +178,7 @@ export class MulticoreSimulation extends SimulationBase {
     } finally {
       await this.stopCores();
     }
+    this.l1.reclaim();
     this.mergeReports();
     const wallSeconds = (performance.now() - t0) / 1000;
     const instructions = this.l0.stats.instructions;
@@ -419,13 +435,11 @@ export class MulticoreSimulation extends SimulationBase {
     this.control.poke(core);
   }
 
-  /** True when no core is stepping any loop of `g` (its records have all been sent). */
-  private idle(g: L1Guest): boolean {
-    return g.entries.every((e) => this.l1.loops.runner(e) < 0);
-  }
-
-  /** Deletes a finished guest (L0 and L1) and forgets its loops. */
-  private deleteGuest(g: L1Guest): void {
+  /**
+   * Deletes a guest (L0 and L1) and forgets its loops; its vCPUs may be running (L0 stops them).
+   * Called for guests that are over, and by users of the runtime to delete one while it runs.
+   */
+  deleteGuest(g: L1Guest): void {
     for (const e of g.entries) if (this.byEntry.get(e)?.guest === g) this.byEntry.delete(e);
     this.l1.deleteGuest(g);
   }
@@ -471,8 +485,7 @@ export class MulticoreSimulation extends SimulationBase {
       for (const c of r.loops) {
         const p = this.byLoopId.get(c.loopId);
         if (!p) continue;
-        for (const [v, n] of c.exits) p.guest.exits.set(v, (p.guest.exits.get(v) ?? 0) + n);
-        for (const [op, n] of c.l2hcalls) p.guest.l2hcalls.set(op, (p.guest.l2hcalls.get(op) ?? 0) + n);
+        p.guest.addCounts(p.vcpuId, c.exits, c.l2hcalls, c.runningSeconds);
       }
     }
   }
@@ -484,4 +497,15 @@ function shuffle<T>(a: T[], rng: SplitMix32): void {
     const j = rng.below(i + 1);
     [a[i], a[j]] = [a[j]!, a[i]!];
   }
+}
+
+/** How to run a simulation: the deterministic mode, or the multicore runtime on `cores` cores. */
+export interface RunMode {
+  deterministic: boolean;
+  cores: number;
+}
+
+/** The simulation for `mode`: deterministic on the calling thread, or on core worker threads. */
+export function createSimulation(opts: SimulationOptions, mode: RunMode): SimulationBase {
+  return mode.deterministic ? new Simulation(opts) : new MulticoreSimulation({ ...opts, cores: mode.cores });
 }

@@ -9,7 +9,7 @@
 import { defaultL0Config, L0 } from '../hypervisor/l0/l0.js';
 import type { L1Guest } from '../hypervisor/l1/guest.js';
 import { type GuestSpec, L1 } from '../hypervisor/l1/l1.js';
-import type { L0Port } from '../hypervisor/l1/vcpu-loop.js';
+import type { L0Port, L1VcpuLoop } from '../hypervisor/l1/vcpu-loop.js';
 import { SplitMix32 } from '../hypervisor/prng.js';
 import { GuestRam, RAM_GRANULE } from '../mem/ram.js';
 
@@ -83,6 +83,30 @@ export abstract class SimulationBase {
    * ones are stopped). `progress` is called about every 100 ms of wall time.
    */
   abstract run(progress?: (instructions: number) => void): RunSummary | Promise<RunSummary>;
+
+  /** What each core did (after run). */
+  abstract coreActivity(): CoreActivity[];
+
+  /** Crashes of cores during the run, one report each (never any in the deterministic mode). */
+  readonly crashes: string[] = [];
+  /** vCPU loops moved between cores. */
+  migrations = 0;
+}
+
+/** What one core did over a run (the per-core statistics of a report). */
+export interface CoreActivity {
+  core: number;
+  /** Entries into L2 (H_GUEST_RUN_VCPU round trips) made on the core. */
+  steps: number;
+  instructions: number;
+  /** exit vector → count */
+  exits: Map<number, number>;
+  /** Wall seconds stepping vCPU loops, waiting for the coordinator, and idle. */
+  runningSeconds: number;
+  waitingSeconds: number;
+  idleSeconds: number;
+  /** Loops that came to this core from another one. */
+  migrationsIn: number;
 }
 
 /** The deterministic mode: L0, L1 and one core on the calling thread, seeded interleaving. */
@@ -96,8 +120,26 @@ export class Simulation extends SimulationBase {
     this.rng = opts.seed === undefined ? undefined : new SplitMix32(opts.seed ^ 0x5eed);
   }
 
+  private steps = 0;
+  private runningSeconds = 0;
+
   get instructions(): number {
     return this.l0.stats.instructions;
+  }
+
+  coreActivity(): CoreActivity[] {
+    return [
+      {
+        core: 0,
+        steps: this.steps,
+        instructions: this.l0.stats.instructions,
+        exits: this.l0.stats.exits,
+        runningSeconds: this.runningSeconds,
+        waitingSeconds: 0,
+        idleSeconds: 0,
+        migrationsIn: 0,
+      },
+    ];
   }
 
   run(progress?: (instructions: number) => void): RunSummary {
@@ -107,16 +149,21 @@ export class Simulation extends SimulationBase {
     let completed = true;
     const guests = this.l1.guests;
     for (;;) {
-      const live = [];
-      for (const g of guests) if (!g.finished) for (const l of g.loops) if (!l.done) live.push(l);
+      const live: [L1Guest, L1VcpuLoop][] = [];
+      for (const g of guests) if (!g.finished) for (const l of g.loops) if (!l.done) live.push([g, l]);
       if (live.length === 0) break;
       if (this.instructions >= this.opts.maxInstructions) {
         completed = false;
         for (const g of guests) g.stop(`instruction limit of ${this.opts.maxInstructions} reached`);
         break;
       }
-      const loop = this.rng ? live[this.rng.below(live.length)]! : live[rr++ % live.length]!;
+      const [g, loop] = this.rng ? live[this.rng.below(live.length)]! : live[rr++ % live.length]!;
+      const s0 = performance.now();
       loop.step(0);
+      const dt = (performance.now() - s0) / 1000;
+      this.steps++;
+      this.runningSeconds += dt;
+      g.vcpuRunningSeconds[loop.vcpuId] = (g.vcpuRunningSeconds[loop.vcpuId] ?? 0) + dt;
       for (const g of guests) if (g.finished && !g.deleted) this.l1.deleteGuest(g);
       if (progress) {
         const now = performance.now();

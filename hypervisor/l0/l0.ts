@@ -14,7 +14,7 @@ import { GEN_ANY, Generations } from '../../mem/generations.js';
 import { InvalidationAcks } from '../../mem/invalidation.js';
 import { GUEST_ACCESS, type WalkOptions } from '../../mem/radix.js';
 import { GuestRam } from '../../mem/ram.js';
-import { DefaultLimits, H, type Limits } from '../papr.js';
+import { DefaultLimits, H, Hcall, type Limits } from '../papr.js';
 import { SplitMix32 } from '../prng.js';
 import { CoreSeat } from './core-seat.js';
 import { HCALL_HANDLERS } from './hcalls/index.js';
@@ -22,6 +22,13 @@ import { G, Partitions } from './partitions.js';
 import type { HcallRegs } from './regs.js';
 import { makeGuestCheck, makeThreadCheck } from './state.js';
 import { L0Stats } from './stats.js';
+
+/** Hcalls whose r5/r6 name one vCPU (guest id, vCPU id). */
+const PER_VCPU_HCALLS = new Set<number>([
+  Hcall.H_GUEST_RUN_VCPU,
+  Hcall.H_GUEST_GET_STATE,
+  Hcall.H_GUEST_SET_STATE,
+]);
 
 /** The most recent CPU mode this L0 offers its L1 for L2s (capability bits, spec §6). */
 export type CpuMode = 'power9' | 'power10' | 'power11';
@@ -177,11 +184,16 @@ export class L0 {
     const opcode = r.num(3);
     const handler = HCALL_HANDLERS.get(opcode);
     this.lastReason = '';
+    // Per-vCPU hcalls are counted per vCPU too (GET/SET_STATE per exit is a number users watch).
+    const perVcpu = PER_VCPU_HCALLS.has(opcode);
+    const guestId = perVcpu ? r.num(5) : 0;
+    const vcpuId = perVcpu ? r.num(6) : 0;
     const rc = handler
       ? handler(this, r, core)
       : this.fail(H.FUNCTION, `hcall 0x${opcode.toString(16)} not offered`);
     r.setInt(3, rc);
     this.stats.hcall(opcode, rc);
+    if (perVcpu && rc === H.SUCCESS) this.stats.vcpuHcall(guestId, vcpuId, opcode);
     return rc;
   }
 

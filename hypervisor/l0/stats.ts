@@ -23,14 +23,24 @@ export type L0StatsData = Pick<
   | 'violationCount'
 >;
 
+/** What L0 counts per vCPU. */
+export interface VcpuCounters {
+  runs: number;
+  instructions: number;
+  /** exit vector → count */
+  exits: Map<number, number>;
+  /** opcode → count, for the hcalls that name this vCPU (RUN_VCPU, its GET/SET_STATE) */
+  hcalls: Map<number, number>;
+}
+
 /** Counters of one L0 (or of one core's share of it). */
 export class L0Stats {
   /** opcode → return code → count */
   readonly hcalls = new Map<number, Map<number, number>>();
   /** exit vector → count */
   readonly exits = new Map<number, number>();
-  /** guest id · 4096 + vCPU id → { runs, instructions } (a number key: no string per exit) */
-  readonly vcpus = new Map<number, { runs: number; instructions: number }>();
+  /** guest id · 4096 + vCPU id → its counters (a number key: no string per exit) */
+  readonly vcpus = new Map<number, VcpuCounters>();
   /** Instructions retired by every L2 vCPU. */
   instructions = 0;
   /** Partition-scoped invalidations done (H_RPT_INVALIDATE NESTED, guest deletion). */
@@ -62,14 +72,27 @@ export class L0Stats {
   exit(guestId: number, vcpuId: number, vector: number, instructions: number): void {
     this.exits.set(vector, (this.exits.get(vector) ?? 0) + 1);
     this.instructions += instructions;
+    const v = this.vcpu(guestId, vcpuId);
+    v.runs++;
+    v.instructions += instructions;
+    v.exits.set(vector, (v.exits.get(vector) ?? 0) + 1);
+  }
+
+  /** Counts one hcall of `opcode` that names vCPU `vcpuId` of guest `guestId`. */
+  vcpuHcall(guestId: number, vcpuId: number, opcode: number): void {
+    const h = this.vcpu(guestId, vcpuId).hcalls;
+    h.set(opcode, (h.get(opcode) ?? 0) + 1);
+  }
+
+  /** The counters of one vCPU (created empty on first use). */
+  vcpu(guestId: number, vcpuId: number): VcpuCounters {
     const key = guestId * VCPU_KEY + vcpuId;
     let v = this.vcpus.get(key);
     if (!v) {
-      v = { runs: 0, instructions: 0 };
+      v = { runs: 0, instructions: 0, exits: new Map(), hcalls: new Map() };
       this.vcpus.set(key, v);
     }
-    v.runs++;
-    v.instructions += instructions;
+    return v;
   }
 
   /** Adds another set of counters into this one (an L0Stats, or one cloned from another thread). */
@@ -82,10 +105,11 @@ export class L0Stats {
     this.instructions += other.instructions;
     for (const [vec, n] of other.exits) this.exits.set(vec, (this.exits.get(vec) ?? 0) + n);
     for (const [key, v] of other.vcpus) {
-      const mine = this.vcpus.get(key) ?? { runs: 0, instructions: 0 };
+      const mine = this.vcpu(Math.floor(key / VCPU_KEY), key % VCPU_KEY);
       mine.runs += v.runs;
       mine.instructions += v.instructions;
-      this.vcpus.set(key, mine);
+      for (const [k, n] of v.exits) mine.exits.set(k, (mine.exits.get(k) ?? 0) + n);
+      for (const [k, n] of v.hcalls) mine.hcalls.set(k, (mine.hcalls.get(k) ?? 0) + n);
     }
   }
 
@@ -102,7 +126,10 @@ export class L0Stats {
     }
     const exits = Object.fromEntries([...this.exits].map(([v, n]) => [`0x${v.toString(16)}`, n]));
     const vcpus = Object.fromEntries(
-      [...this.vcpus].map(([k, v]) => [`${Math.floor(k / VCPU_KEY)}/${k % VCPU_KEY}`, { ...v }]),
+      [...this.vcpus].map(([k, v]) => [
+        `${Math.floor(k / VCPU_KEY)}/${k % VCPU_KEY}`,
+        { runs: v.runs, instructions: v.instructions },
+      ]),
     );
     return { hcalls, exits, vcpus, invalidations: this.invalidations };
   }

@@ -25,6 +25,13 @@ export class L1Guest implements GuestEvents {
   /** exits by vector, L2 hcalls by number */
   readonly exits = new Map<number, number>();
   readonly l2hcalls = new Map<number, number>();
+  /** vCPU id → L2 hcall number → count */
+  readonly vcpuL2hcalls = new Map<number, Map<number, number>>();
+  /** Wall seconds each vCPU spent being stepped (entering L2 and handling its exits). */
+  readonly vcpuRunningSeconds: number[] = [];
+  /** performance.now() when the guest was created, and when it was deleted (NaN: not yet). */
+  readonly createdAt = performance.now();
+  deletedAt = Number.NaN;
   /** Called with every console write, as it happens (stdout streaming). */
   onConsole: ((fd: number, bytes: Uint8Array) => void) | undefined;
 
@@ -65,9 +72,27 @@ export class L1Guest implements GuestEvents {
     if (!this.finished) this.end = { kind: 'failed', vcpu: vcpuId, report };
   }
 
-  exit(vector: number, l2hcall: number): void {
+  exit(vcpuId: number, vector: number, l2hcall: number): void {
     this.exits.set(vector, (this.exits.get(vector) ?? 0) + 1);
-    if (l2hcall >= 0) this.l2hcalls.set(l2hcall, (this.l2hcalls.get(l2hcall) ?? 0) + 1);
+    if (l2hcall >= 0) {
+      this.l2hcalls.set(l2hcall, (this.l2hcalls.get(l2hcall) ?? 0) + 1);
+      countInto(this.vcpuL2hcalls, vcpuId, l2hcall, 1);
+    }
+  }
+
+  /** Adds counts that another thread kept for vCPU `vcpuId` (multicore runtime). */
+  addCounts(
+    vcpuId: number,
+    exits: Map<number, number>,
+    l2hcalls: Map<number, number>,
+    runningSeconds: number,
+  ): void {
+    for (const [v, n] of exits) this.exits.set(v, (this.exits.get(v) ?? 0) + n);
+    for (const [op, n] of l2hcalls) {
+      this.l2hcalls.set(op, (this.l2hcalls.get(op) ?? 0) + n);
+      countInto(this.vcpuL2hcalls, vcpuId, op, n);
+    }
+    this.vcpuRunningSeconds[vcpuId] = (this.vcpuRunningSeconds[vcpuId] ?? 0) + runningSeconds;
   }
 
   /** Stops a guest that has not finished (instruction limit, interrupted run). */
@@ -81,4 +106,14 @@ export class L1Guest implements GuestEvents {
   stdoutBytes(): Buffer {
     return Buffer.concat(this.stdout);
   }
+}
+
+/** Adds `n` to map[outer][inner]. */
+function countInto(map: Map<number, Map<number, number>>, outer: number, inner: number, n: number): void {
+  let m = map.get(outer);
+  if (!m) {
+    m = new Map();
+    map.set(outer, m);
+  }
+  m.set(inner, (m.get(inner) ?? 0) + n);
 }

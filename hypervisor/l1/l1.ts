@@ -175,20 +175,40 @@ export class L1 {
     }
   }
 
-  /** Deletes a finished guest in L0 and returns its memory to L1. */
+  /**
+   * Deletes a guest in L0 and returns its memory to L1; its vCPUs may still be running (L0 stops
+   * them before H_GUEST_DELETE returns). The run buffers and loop table entries wait until no core
+   * is stepping one of its loops any more (`reclaim`): a core that just left RUN_VCPU still writes
+   * the input buffer's header once.
+   */
   deleteGuest(g: L1Guest): void {
     if (g.deleted) return;
+    g.stop('deleted by L1 while running');
     for (let tries = 0; ; tries++) {
       const rc = this.call(Hcall.H_GUEST_DELETE, 0n, BigInt(g.id));
       if (rc === H.SUCCESS) break;
       if (rc !== H.BUSY || tries > 1000) throw new L1Error(`H_GUEST_DELETE of guest ${g.id} failed (${rc})`);
     }
     g.deleted = true;
-    for (const entry of g.entries) this.loops.free(entry);
+    g.deletedAt = performance.now();
     g.space.destroy();
-    for (const [a, b] of g.buffers) this.pages.free(a, b);
-    g.buffers.length = 0;
+    this.zombies.push(g);
+    this.reclaim();
   }
+
+  /** Frees the run buffers and loop entries of deleted guests no core is stepping any more. */
+  reclaim(): void {
+    this.zombies = this.zombies.filter((g) => {
+      if (g.entries.some((e) => this.loops.runner(e) >= 0)) return true;
+      for (const entry of g.entries) this.loops.free(entry);
+      for (const [a, b] of g.buffers) this.pages.free(a, b);
+      g.buffers.length = 0;
+      return false;
+    });
+  }
+
+  /** Deleted guests whose buffers are not back yet. */
+  private zombies: L1Guest[] = [];
 
   /** H_GUEST_CREATE, retrying H_BUSY with the continue token as Linux does. */
   private createPartition(): number {

@@ -68,7 +68,7 @@ export class RemoteGuestEvents implements GuestEvents {
     this.link.failed(this.entry, report);
   }
 
-  exit(vector: number, l2hcall: number): void {
+  exit(_vcpuId: number, vector: number, l2hcall: number): void {
     const c = this.counters;
     c.exits.set(vector, (c.exits.get(vector) ?? 0) + 1);
     if (l2hcall >= 0) c.l2hcalls.set(l2hcall, (c.l2hcalls.get(l2hcall) ?? 0) + 1);

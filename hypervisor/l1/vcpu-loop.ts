@@ -50,8 +50,8 @@ export interface GuestEvents {
   groupExit(vcpuId: number, code: number): void;
   /** The vCPU cannot continue; `report` says why in one line. */
   failed(vcpuId: number, report: string): void;
-  /** Counts one exit of this vCPU by vector, and one L2 hcall by number when vector is 0xC00. */
-  exit(vector: number, l2hcall: number): void;
+  /** Counts one exit of vCPU `vcpuId` by vector, and one L2 hcall by number when vector is 0xC00. */
+  exit(vcpuId: number, vector: number, l2hcall: number): void;
 }
 
 /** Outcome of one step. */
@@ -112,7 +112,7 @@ export class L1VcpuLoop {
     const vector = v.vector;
     if (v.exitError) return this.fail(`malformed exit data: ${v.exitError}`);
     const o = v.exit;
-    this.events.exit(vector, vector === Vector.SYSTEM_CALL ? o.gprLo(3) : -1);
+    this.events.exit(this.vcpuId, vector, vector === Vector.SYSTEM_CALL ? o.gprLo(3) : -1);
     switch (vector) {
       case Vector.STOPPED:
         return Step.RUN;

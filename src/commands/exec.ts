@@ -11,8 +11,8 @@ import type { Paging } from '../../hypervisor/l1/address-space.js';
 import type { L1Guest } from '../../hypervisor/l1/guest.js';
 import type { Io } from '../cli.js';
 import { ExitCode, UserError } from '../errors.js';
+import { createSimulation } from '../multicore.js';
 import { guestEndText, runStats, statsText } from '../report.js';
-import { Simulation } from '../simulation.js';
 import { parseCount, parseSize } from '../units.js';
 import { progressBar } from './progress.js';
 
@@ -21,6 +21,7 @@ interface ExecArgs {
   vcpus: number;
   guests: number;
   cores?: number;
+  deterministic: boolean;
   memory: string;
   'guest-memory': string;
   seed?: number;
@@ -43,7 +44,15 @@ export function execCommand(io: Io, setExit: (code: number) => void): CommandMod
         })
         .option('vcpus', { type: 'number', default: 1, describe: 'vCPUs per guest (r3 = index, r4 = count)' })
         .option('guests', { type: 'number', default: 1, describe: 'copies of the guest' })
-        .option('cores', { type: 'number', describe: 'simulated cores (default: host cores)' })
+        .option('cores', {
+          type: 'number',
+          describe: "simulated cores, one worker thread each (default: the host's cores)",
+        })
+        .option('deterministic', {
+          type: 'boolean',
+          default: false,
+          describe: 'run on one thread with a seeded interleaving (the reference; replays exactly)',
+        })
         .option('memory', { type: 'string', default: '512MiB', describe: 'L1 memory' })
         .option('guest-memory', {
           type: 'string',
@@ -66,19 +75,20 @@ export function execCommand(io: Io, setExit: (code: number) => void): CommandMod
           default: false,
           describe: 'print one JSON report on stdout',
         }) as unknown as Argv<ExecArgs>,
-    handler: (a) => {
-      setExit(runExec(io, a));
+    handler: async (a) => {
+      setExit(await runExec(io, a));
     },
   };
 }
 
-function runExec(io: Io, a: ExecArgs): number {
+async function runExec(io: Io, a: ExecArgs): Promise<number> {
   const vcpus = parseCount('--vcpus', a.vcpus);
   const guests = parseCount('--guests', a.guests);
   if (vcpus > 256)
     throw new UserError('--vcpus', `${vcpus} is more than the 256 vCPUs L1 supports per guest`);
   if (guests > 1000) throw new UserError('--guests', `${guests} is more than 1000`);
   const cores = a.cores === undefined ? os.availableParallelism() : parseCount('--cores', a.cores);
+  if (cores > 256) throw new UserError('--cores', `${cores} is more than 256`);
   const l1Memory = parseSize('--memory', a.memory);
   if (l1Memory > 4 * 1024 ** 3) throw new UserError('--memory', 'L1 memory is at most 4GiB');
   const guestMemory = parseSize('--guest-memory', a['guest-memory']);
@@ -87,7 +97,10 @@ function runExec(io: Io, a: ExecArgs): number {
   if (a.seed !== undefined && !Number.isSafeInteger(a.seed))
     throw new UserError('--seed', 'must be an integer');
 
-  const sim = new Simulation({ l1MemoryBytes: l1Memory, seed: a.seed, maxInstructions });
+  const sim = createSimulation(
+    { l1MemoryBytes: l1Memory, seed: a.seed, maxInstructions },
+    { deterministic: a.deterministic, cores },
+  );
   const made: L1Guest[] = [];
   for (let k = 0; k < guests; k++) {
     const g = sim.addGuest({
@@ -102,21 +115,19 @@ function runExec(io: Io, a: ExecArgs): number {
     made.push(g);
   }
   const bar = a.json ? undefined : progressBar(io, maxInstructions);
-  const summary = sim.run(bar?.update);
+  const summary = await sim.run(bar?.update);
   bar?.stop();
   const stats = runStats(sim, summary);
   const first = made[0]!;
   const failed = made.filter((g) => g.end.kind !== 'exited');
-  const exitCode =
-    failed.length > 0 ? ExitCode.CHECK_FAILED : first.end.kind === 'exited' ? first.end.code : 1;
-  const coreNote =
-    cores > 1
-      ? `ran in the deterministic mode on 1 core (the multicore runtime for --cores ${cores} is not built yet)`
-      : '';
+  // A crashed core or a broken invariant is a nestsim bug: never an exit code of 0.
+  const broken = stats.crashes.length + stats.violations.length > 0;
+  const guestCode = first.end.kind === 'exited' ? first.end.code : 1;
+  const exitCode = failed.length > 0 || (broken && guestCode === 0) ? ExitCode.CHECK_FAILED : guestCode;
   if (a.json) {
     io.out(
       `${JSON.stringify({
-        ok: failed.length === 0,
+        ok: failed.length === 0 && !broken,
         exitCode,
         guests: made.map((g) => ({
           id: g.id,
@@ -127,13 +138,11 @@ function runExec(io: Io, a: ExecArgs): number {
           stderr: Buffer.concat(g.stderr).toString('latin1'),
         })),
         stats,
-        notes: coreNote ? [coreNote] : [],
       })}\n`,
     );
   } else {
     for (const g of failed) io.err(`nestsim: ${g.name}: ${guestEndText(g)}\n`);
     io.err(statsText(stats));
-    if (coreNote) io.err(`note: ${coreNote}\n`);
   }
   return exitCode;
 }

@@ -9,16 +9,19 @@ import { Hdr } from '../../hypervisor/l0/partitions.js';
 import { H, returnCodeName } from '../../hypervisor/papr.js';
 import type { Io } from '../cli.js';
 import { ExitCode, UserError } from '../errors.js';
+import { createSimulation } from '../multicore.js';
 import { guestEndText, type RunStats, runStats, statsText } from '../report.js';
 import { type LoadedScenario, loadScenario } from '../scenario/load.js';
 import type { Check } from '../scenario/schema.js';
-import { Simulation } from '../simulation.js';
-import { formatBytes } from '../units.js';
+import type { SimulationBase } from '../simulation.js';
+import { formatBytes, parseCount } from '../units.js';
 import { progressBar } from './progress.js';
 
 interface RunArgs {
   scenario?: string;
   seed?: number;
+  cores?: number;
+  deterministic?: boolean;
   json: boolean;
 }
 
@@ -37,31 +40,46 @@ export function runCommand(io: Io, setExit: (code: number) => void): CommandModu
       y
         .positional('scenario', { type: 'string', describe: 'scenario YAML file' })
         .option('seed', { type: 'number', describe: "override the scenario's seed" })
+        .option('cores', {
+          type: 'number',
+          describe: "simulated cores, one worker thread each (default: the scenario's, else the host's)",
+        })
+        .option('deterministic', {
+          type: 'boolean',
+          describe: 'run on one thread with a seeded interleaving (the reference; replays exactly)',
+        })
         .option('json', {
           type: 'boolean',
           default: false,
           describe: 'print the report as one JSON object',
         }) as unknown as Argv<RunArgs>,
-    handler: (a) => {
-      setExit(runScenario(io, a));
+    handler: async (a) => {
+      setExit(await runScenario(io, a));
     },
   };
 }
 
-function runScenario(io: Io, a: RunArgs): number {
+async function runScenario(io: Io, a: RunArgs): Promise<number> {
   const loaded = loadScenario(a.scenario);
   const s = loaded.scenario;
   if (a.seed !== undefined && !Number.isSafeInteger(a.seed))
     throw new UserError('--seed', 'must be an integer');
   const seed = a.seed ?? s.seed;
-  const sim = new Simulation({
-    l1MemoryBytes: s.l1.memory,
-    seed,
-    maxInstructions: s.run.maxInstructions,
-    sliceInstructions: s.run.slice,
-  });
+  const cores =
+    a.cores === undefined ? (s.cores ?? os.availableParallelism()) : parseCount('--cores', a.cores);
+  if (cores > 256) throw new UserError('--cores', `${cores} is more than 256`);
+  const deterministic = a.deterministic ?? s.deterministic;
+  const sim = createSimulation(
+    {
+      l1MemoryBytes: s.l1.memory,
+      seed,
+      maxInstructions: s.run.maxInstructions,
+      sliceInstructions: s.run.slice,
+    },
+    { deterministic, cores },
+  );
   const baseline = sim.l1.pages.inUse;
-  const groups: { name: string; guests: ReturnType<Simulation['addGuest']>[] }[] = [];
+  const groups: Groups = [];
   for (const g of s.guests) {
     const image = loaded.programs.get(g.name)!.image;
     const made = [];
@@ -83,23 +101,31 @@ function runScenario(io: Io, a: RunArgs): number {
     groups.push({ name: g.name, guests: made });
   }
   const bar = a.json ? undefined : progressBar(io, s.run.maxInstructions);
-  const summary = sim.run(bar?.update);
+  const summary = await sim.run(bar?.update);
   bar?.stop();
   const stats = runStats(sim, summary);
   const checks = s.checks.map((c) => evaluate(c, loaded, groups, stats, sim, baseline));
+  // Loud about bugs: a crashed core or a broken invariant fails the run whatever the checks say.
+  if (stats.crashes.length > 0)
+    checks.push({
+      name: 'no-core-crash',
+      ok: false,
+      detail: stats.crashes.map((c) => c.split('\n')[0]).join('; '),
+    });
+  if (stats.violations.length > 0)
+    checks.push({ name: 'invariants', ok: false, detail: stats.violations.join('; ') });
   const ok = checks.every((c) => c.ok);
-  const cores = s.cores ?? os.availableParallelism();
   const notes =
-    cores > 1
-      ? [
-          `ran in the deterministic mode on 1 core (the multicore runtime for ${cores} cores is not built yet)`,
-        ]
-      : [];
+    sim.mode === 'deterministic'
+      ? ['ran in the deterministic mode: one thread, seeded interleaving (the reference)']
+      : [`ran on ${sim.cores} cores (worker threads)`];
   if (a.json) {
     io.out(
       `${JSON.stringify({
         ok,
         scenario: { name: s.name, file: loaded.file, seed: seed ?? null },
+        mode: sim.mode,
+        cores: sim.cores,
         guests: groups.flatMap((g) =>
           g.guests.map((x) => ({ group: g.name, name: x.name, id: x.id, vcpus: x.vcpus, end: x.end })),
         ),
@@ -123,14 +149,14 @@ function runScenario(io: Io, a: RunArgs): number {
   return ok ? ExitCode.OK : ExitCode.CHECK_FAILED;
 }
 
-type Groups = { name: string; guests: ReturnType<Simulation['addGuest']>[] }[];
+type Groups = { name: string; guests: ReturnType<SimulationBase['addGuest']>[] }[];
 
 function evaluate(
   c: Check,
   loaded: LoadedScenario,
   groups: Groups,
   stats: RunStats,
-  sim: Simulation,
+  sim: SimulationBase,
   baseline: number,
 ): CheckResult {
   const all = groups.flatMap((g) => g.guests);

@@ -60,7 +60,10 @@ export const scenarioSchema = z.strictObject({
       vcpus: count.default(1),
     })
     .default({ memory: 512 * 1024 * 1024, vcpus: 1 }),
+  /** Simulated cores (worker threads); default: the host's. */
   cores: count.optional(),
+  /** Run in the deterministic mode (one thread, seeded interleaving) instead of on cores. */
+  deterministic: z.boolean().default(false),
   run: z
     .strictObject({
       /** Stop unfinished guests after this many instructions in all. */
