@@ -60,6 +60,8 @@ export class AddressSpace implements GuestMemory {
   private readonly regions: Region[] = [];
   /** L2 page number → L1 frame, for every mapped page. */
   private readonly frames = new Map<number, number>();
+  /** Frames taken out of the guest by remap/unmap and not released yet. */
+  private readonly detached = new Set<number>();
   /** Table blocks the writer allocated: address → bytes. */
   private readonly tables: [number, number][] = [];
   private readonly t = new Translation();
@@ -136,8 +138,7 @@ export class AddressSpace implements GuestMemory {
   fault(l2ra: number, write: boolean, fetch: boolean): string | undefined {
     const pn = Math.floor(l2ra / FRAME);
     const pageStart = pn * FRAME;
-    let perms = 0;
-    for (const r of this.regions) if (r.start < pageStart + FRAME && r.end > pageStart) perms |= r.perms;
+    const perms = this.permsAt(pn);
     if (perms === 0) return 'outside the guest\u2019s memory';
     if (this.frames.has(pn)) {
       if (write && !(perms & Perm.Write)) return 'store to a read-only page';
@@ -179,12 +180,77 @@ export class AddressSpace implements GuestMemory {
     return translateInspect(this.ram, this.writer.root, l2ra, this.t);
   }
 
+  /**
+   * Moves the page at `l2ra` to a fresh frame holding the same bytes (L1 migrating guest memory).
+   * Returns the old and new frame, or why it cannot be done. The old translation stays cached in
+   * the cores until L1 invalidates; the old frame stays allocated until `releaseFrame`, so the
+   * caller can check nobody uses it after the invalidation.
+   */
+  remap(l2ra: number): { oldFrame: number; newFrame: number } | string {
+    const pn = Math.floor(l2ra / FRAME);
+    const oldFrame = this.frames.get(pn);
+    if (oldFrame === undefined) return 'page not mapped';
+    const newFrame = this.pages.tryAlloc(FRAME);
+    if (newFrame < 0) return 'L1 memory exhausted';
+    this.ram.u8.copyWithin(newFrame, oldFrame, oldFrame + FRAME);
+    const st = this.writer.map(asL2RA(pn * FRAME), asL1RA(newFrame), 12, this.permsAt(pn));
+    if (st !== MapStatus.Ok) {
+      this.pages.free(newFrame, FRAME);
+      return `cannot map (status ${st})`;
+    }
+    this.frames.set(pn, newFrame);
+    this.detached.add(oldFrame);
+    return { oldFrame, newFrame };
+  }
+
+  /** Gives back a frame `remap` took out of the guest. */
+  releaseFrame(frame: number): void {
+    if (!this.detached.delete(frame)) throw new Error(`frame 0x${frame.toString(16)} was not remapped away`);
+    this.pages.free(frame, FRAME);
+  }
+
+  /**
+   * Sets the rights of the mapped page at `l2ra` (a subset of its region's: write-protecting a
+   * page, or giving write back). False when the page is not mapped.
+   */
+  protect(l2ra: number, perms: number): boolean {
+    const pn = Math.floor(l2ra / FRAME);
+    if (!this.frames.has(pn)) return false;
+    return this.writer.protect(asL2RA(pn * FRAME), 12, perms & this.permsAt(pn));
+  }
+
+  /** Unmaps the page at `l2ra` and frees its frame (a later touch maps it again, zeroed or reloaded). */
+  unmap(l2ra: number): boolean {
+    const pn = Math.floor(l2ra / FRAME);
+    const frame = this.frames.get(pn);
+    if (frame === undefined) return false;
+    this.writer.unmap(asL2RA(pn * FRAME), 12);
+    this.frames.delete(pn);
+    this.detached.add(frame);
+    return true;
+  }
+
+  /** The rights of the regions page `pn` lies in. */
+  private permsAt(pn: number): number {
+    const start = pn * FRAME;
+    let perms = 0;
+    for (const r of this.regions) if (r.start < start + FRAME && r.end > start) perms |= r.perms;
+    return perms;
+  }
+
+  /** The L1 frame of the page at `l2ra`, or undefined when it is not mapped. */
+  frameOf(l2ra: number): number | undefined {
+    return this.frames.get(Math.floor(l2ra / FRAME));
+  }
+
   /** Returns every frame and table to the allocator. Call after L0 deleted the guest. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
     for (const f of this.frames.values()) this.pages.free(f, FRAME);
     this.frames.clear();
+    for (const f of this.detached) this.pages.free(f, FRAME);
+    this.detached.clear();
     for (const [a, b] of this.tables) this.pages.free(a, b);
     this.tables.length = 0;
   }

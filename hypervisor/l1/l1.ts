@@ -15,7 +15,7 @@ import type { GuestRam } from '../../mem/ram.js';
 import { elementByName } from '../gsb/elements.js';
 import { type ElementValue, encodeGsb } from '../gsb/values.js';
 import { HcallRegs } from '../l0/regs.js';
-import { Cap, H, Hcall, StateFlags } from '../papr.js';
+import { Cap, H, Hcall, RptTarget, RptType, StateFlags } from '../papr.js';
 import { AddressSpace, type Paging } from './address-space.js';
 import { L1Guest } from './guest.js';
 import { LoopTable, NestedApi } from './loop-table.js';
@@ -209,6 +209,35 @@ export class L1 {
 
   /** Deleted guests whose buffers are not back yet. */
   private zombies: L1Guest[] = [];
+
+  /**
+   * Drops every translation of guest `g` from every core: H_RPT_INVALIDATE with type NESTED (spec
+   * §14.6), the v2 API's partition-scoped invalidation. When it returns, no core uses a
+   * translation older than L1's latest change to the guest's tree.
+   */
+  invalidate(g: L1Guest): void {
+    const rc = this.call(
+      Hcall.H_RPT_INVALIDATE,
+      BigInt(g.id),
+      BigInt(RptTarget.CMMU),
+      BigInt(RptType.NESTED | RptType.TLB | RptType.PWC | RptType.PRT),
+      -1n,
+      0n,
+      -1n,
+    );
+    this.check(rc, `H_RPT_INVALIDATE of guest ${g.id}`);
+  }
+
+  /**
+   * Moves one page of `g` to a fresh frame and invalidates (L1 migrating guest memory). Returns the
+   * frame the page left, still allocated: give it back with `g.space.releaseFrame`.
+   */
+  remapPage(g: L1Guest, l2ra: number): { oldFrame: number; newFrame: number } {
+    const r = g.space.remap(l2ra);
+    if (typeof r === 'string') throw new L1Error(`remap of L2 page 0x${l2ra.toString(16)}: ${r}`);
+    this.invalidate(g);
+    return r;
+  }
 
   /** H_GUEST_CREATE, retrying H_BUSY with the continue token as Linux does. */
   private createPartition(): number {
