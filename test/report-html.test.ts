@@ -14,7 +14,14 @@ import { pathToFileURL } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
-import { FIXTURES, reportFixture, SYNTHETIC_RUNS } from './fixtures/report/synthetic.js';
+import { chromeTrace, writeChromeTrace } from '../src/trace/chrome.js';
+import {
+  FIXTURES,
+  interleavedEvents,
+  reportFixture,
+  SYNTHETIC_GUESTS,
+  SYNTHETIC_RUNS,
+} from './fixtures/report/synthetic.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const REQUIRE_TOOLS = process.env.NESTSIM_REQUIRE_TOOLS === '1';
@@ -43,7 +50,8 @@ async function writePage(report: string, name: string, trace?: string): Promise<
 /** What a loaded page reports about itself. */
 interface Seen {
   charts: Record<string, { type: string; labels: number; datasets: number; drawn: boolean }>;
-  timeline: { bars: number; datasets: string[]; drawn: boolean } | null;
+  /** bars: drawn; runs: the runs they stand for (a bar narrower than a pixel may stand for several). */
+  timeline: { bars: number; runs: number; datasets: string[]; drawn: boolean } | null;
   checkRows: string[][];
   guestRows: number;
 }
@@ -70,8 +78,14 @@ async function load(ctx: BrowserContext, file: string) {
  * the project compiles without the DOM library.
  */
 const INSPECT = `(() => {
+  // Read a copy, so the page's own canvases are never read back (Chromium warns after a few).
   const drawn = (c) => {
-    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const copy = document.createElement('canvas');
+    copy.width = c.width;
+    copy.height = c.height;
+    const ctx = copy.getContext('2d', { willReadFrequently: true });
+    ctx.drawImage(c, 0, 0);
+    const px = ctx.getImageData(0, 0, c.width, c.height).data;
     for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) return true;
     return false;
   };
@@ -91,7 +105,12 @@ const INSPECT = `(() => {
   return {
     charts,
     timeline: tch
-      ? { bars: runSets.reduce((n, d) => n + d.data.length, 0), datasets: runSets.map((d) => d.label), drawn: drawn(tl) }
+      ? {
+          bars: runSets.reduce((n, d) => n + d.data.length, 0),
+          runs: runSets.reduce((n, d) => n + d.data.reduce((m, b) => m + b.n, 0), 0),
+          datasets: runSets.map((d) => d.label),
+          drawn: drawn(tl),
+        }
       : null,
     checkRows: [...document.querySelectorAll('#checks tbody tr')].map((tr) =>
       [...tr.querySelectorAll('td')].map((td) => td.textContent)),
@@ -101,6 +120,17 @@ const INSPECT = `(() => {
 
 /** The x range of the timeline. */
 const X_RANGE = `(() => { const x = Chart.getChart(document.getElementById('timeline')).scales.x; return [x.min, x.max]; })()`;
+
+/** Zooms the timeline to its first 40 000 ticks' worth of µs by wheel events at its left edge. */
+const ZOOM_TO_FIRST_RUNS = `(() => {
+  const c = document.getElementById('timeline');
+  const ch = Chart.getChart(c);
+  const left = ch.chartArea.left + 1;
+  for (let k = 0; k < 60 && ch.scales.x.max - ch.scales.x.min > 40000 / 512; k++)
+    c.dispatchEvent(new WheelEvent('wheel', { deltaY: -100, clientX: c.getBoundingClientRect().left + left,
+      clientY: c.getBoundingClientRect().top + 20, bubbles: true, cancelable: true }));
+  return [ch.scales.x.min, ch.scales.x.max];
+})()`;
 
 function inspect(page: Page): Promise<Seen> {
   return page.evaluate<Seen>(INSPECT);
@@ -136,7 +166,12 @@ describe.runIf(haveChromium)('the report page in headless Chromium', () => {
     const seen = await inspect(page);
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);
-    expect(seen.timeline).toEqual({ bars: SYNTHETIC_RUNS, datasets: ['alpha', 'beta'], drawn: true });
+    expect(seen.timeline).toEqual({
+      bars: SYNTHETIC_RUNS,
+      runs: SYNTHETIC_RUNS,
+      datasets: ['alpha', 'beta'],
+      drawn: true,
+    });
     const ids = [
       'chart-exits',
       'chart-hcalls',
@@ -193,6 +228,30 @@ describe.runIf(haveChromium)('the report page in headless Chromium', () => {
     expect(await range()).toEqual([min0, max0]);
     expect(errors).toEqual([]);
     await page.screenshot({ path: join(ARTIFACTS, 'report-by-exit.png'), fullPage: true });
+  });
+
+  it('draws a long run with about one bar per pixel, and every run again when zoomed in', async () => {
+    const dir = reportFixture();
+    const trace = join(dir, 'long.json');
+    writeChromeTrace(
+      trace,
+      chromeTrace(interleavedEvents(2, 6000), { clock: 'virtual', cores: 2, guests: SYNTHETIC_GUESTS }),
+    );
+    const file = await writePage(join(dir, 'run-report.json'), 'long', trace);
+    const { page, errors } = await load(ctx, file);
+    const all = (await inspect(page)).timeline!;
+    // 12 000 runs on a plot about 1000 px wide: merged, none lost, the mixture shown as such.
+    expect(all.runs).toBe(12_000);
+    expect(all.bars).toBeLessThan(2 * 1500);
+    expect(all.datasets).toContain('several (zoom in)');
+    // Zoomed in to a few runs' width, each run is its own bar in its guest's colour.
+    await page.evaluate(ZOOM_TO_FIRST_RUNS);
+    const near = (await inspect(page)).timeline!;
+    expect(near.bars).toBe(near.runs);
+    expect(near.bars).toBeGreaterThan(4);
+    expect(near.datasets.sort()).toEqual(['alpha', 'beta']);
+    expect(errors).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'report-long.png'), fullPage: false });
   });
 
   it('shows an older report (no per-vCPU or per-core statistics, no trace) without errors', async () => {

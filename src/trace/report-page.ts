@@ -5,17 +5,22 @@
  * The charts are computed here, in typed code, as ChartSpecs (labels and datasets); the page's
  * script only hands them to Chart.js. The timeline is a horizontal floating-bar chart: one row per
  * core, a bar per L2 run coloured by guest (or by exit reason, a button switches), grey bars for
- * waits, dark ones for invalidations; wheel zooms, drag pans, double-click resets. A trace with
- * more than MAX_BARS runs has adjacent runs of one guest on one core merged, so the page stays
- * responsive (the page says how many).
+ * waits, dark ones for invalidations; wheel zooms, drag pans, double-click resets. Bars narrower
+ * than a pixel of the visible range are drawn merged (grey "several" when guests differ), so a run
+ * of any length draws about one bar per pixel per row and zooming stays fast. A trace with more
+ * than MAX_BARS runs has adjacent runs of one guest on one core merged before it is embedded, to
+ * bound the page's size (the page says how many).
  *
  * Invoked from: src/commands/report.ts.
  */
 import { escapeHtml, type PageSpec } from '../html/page.js';
 import type { RunReport, TimelineBar, TraceSummary } from './report-input.js';
 
-/** Most run bars drawn before adjacent ones are merged (Chart.js stays interactive below this). */
-export const MAX_BARS = 20_000;
+/**
+ * Most runs embedded before adjacent runs of one guest on one core are merged (about 40 bytes of
+ * page each). What is drawn is bounded separately: the page merges bars narrower than a pixel.
+ */
+export const MAX_BARS = 200_000;
 
 /** One statistics chart, ready for Chart.js. */
 export interface ChartSpec {
@@ -80,7 +85,7 @@ export function reportPage(report: RunReport, trace: TraceSummary | undefined, s
           `<span class="muted">${timeline.runs.length} runs on ${rows} cores, ${escapeHtml(timeline.clock)} time; wheel zooms, drag pans, double-click resets</span>`,
           '</div>',
           timeline.merged > 0
-            ? `<p class="warn">${timeline.merged} runs were merged into neighbours of the same guest to keep the page fast; open the trace in Perfetto for every slice.</p>`
+            ? `<p class="warn">${timeline.merged} runs were merged into neighbours of the same guest to keep the page small; open the trace in Perfetto for every slice.</p>`
             : '',
           timeline.droppedEvents > 0
             ? `<p class="warn">The trace lost ${timeline.droppedEvents} events (a core's trace buffer overflowed): the timeline has gaps.</p>`
@@ -496,32 +501,74 @@ const SCRIPT = `
   if (!T) return;
   var canvas = document.getElementById('timeline');
   var mode = 'guest';
-  function runDatasets() {
-    var names = mode === 'guest' ? T.guests : T.exits.concat(['several (merged)']);
+  var MIXED = -1;
+  var full = { min: 0, max: T.span > 0 ? T.span : 1 };
+  // Runs and other bars of each row, in start order (the embedded arrays are sorted by row, start).
+  var runRows = T.rows.map(function () { return []; });
+  T.runs.forEach(function (r) { runRows[r[0]].push(r); });
+  var otherRows = T.rows.map(function () { return []; });
+  T.others.forEach(function (o) { otherRows[o[0]].push(o); });
+  otherRows.forEach(function (l) { l.sort(function (a, b) { return a[1] - b[1]; }); });
+
+  // Level of detail: in the visible range, consecutive bars narrower than a pixel become one bar,
+  // of their guest (or exit reason) when they share it, else "mixed": at most about one bar per
+  // pixel per row, however long the run.
+  function groups(rows, min, max, px, keyOf, mergeMixed) {
+    var out = [];
+    rows.forEach(function (list, row) {
+      var g = null;
+      for (var j = 0; j < list.length; j++) {
+        var r = list[j];
+        if (r[2] < min || r[1] > max) continue;
+        var key = keyOf(r);
+        var narrow = r[2] - r[1] < px;
+        if (g && narrow && g.narrow && r[1] - g.e <= px && (mergeMixed || g.key === key)) {
+          if (r[2] > g.e) g.e = r[2];
+          if (g.key !== key) g.key = MIXED;
+          g.r = null;
+          g.n += r.length > 7 ? r[7] : 1;
+          g.instr += r.length > 6 ? r[6] : 0;
+          continue;
+        }
+        if (g) out.push(g);
+        g = { row: row, s: r[1], e: r[2], key: key, r: r, n: r.length > 7 ? r[7] : 1,
+          instr: r.length > 6 ? r[6] : 0, narrow: narrow };
+      }
+      if (g) out.push(g);
+    });
+    return out;
+  }
+  function datasets(min, max) {
+    var width = chart ? chart.chartArea.right - chart.chartArea.left : canvas.clientWidth;
+    var px = (max - min) / Math.max(200, width);
+    var names = mode === 'guest' ? T.guests : T.exits;
     var sets = names.map(function (n, i) {
       return { label: n, data: [], backgroundColor: colour(i), grouped: false, barPercentage: 0.8,
         categoryPercentage: 1, minBarLength: 1, kind: 'run' };
     });
-    T.runs.forEach(function (r, k) {
-      var key = mode === 'guest' ? r[3] : (r[5] < 0 ? T.exits.length : r[5]);
-      sets[key].data.push({ x: [r[1], r[2]], y: T.rows[r[0]], k: k });
+    var mixed = { label: 'several (zoom in)', data: [], backgroundColor: '#b9bec7', borderColor: '#7d838d',
+      borderWidth: 1, grouped: false, barPercentage: 0.8, categoryPercentage: 1, minBarLength: 1, kind: 'run' };
+    var keyOf = mode === 'guest' ? function (r) { return r[3]; } : function (r) { return r[5]; };
+    groups(runRows, min, max, px, keyOf, true).forEach(function (g) {
+      var item = { x: [g.s, g.e], y: T.rows[g.row], r: g.r, n: g.n, instr: g.instr };
+      (g.key === MIXED ? mixed : sets[g.key]).data.push(item);
     });
-    return sets.filter(function (s) { return s.data.length > 0; });
-  }
-  function otherDatasets() {
-    return T.otherNames.map(function (n, i) {
+    var others = T.otherNames.map(function (n, i) {
       var inval = T.others.some(function (o) { return o[3] === i && o[4] === 1; });
-      return { label: n, kind: 'other',
-        data: T.others.filter(function (o) { return o[3] === i; })
-          .map(function (o) { return { x: [o[1], o[2]], y: T.rows[o[0]] }; }),
+      return { label: n, kind: 'other', data: [],
         backgroundColor: inval ? '#30343c' : (n.indexOf('idle') === 0 ? '#d9dce1' : '#9aa0a8'),
         grouped: false, barPercentage: inval ? 0.35 : 0.5, categoryPercentage: 1, minBarLength: inval ? 2 : 0 };
     });
+    groups(otherRows, min, max, px, function (o) { return o[3]; }, false).forEach(function (g) {
+      others[g.key].data.push({ x: [g.s, g.e], y: T.rows[g.row], r: null, n: g.n, instr: 0 });
+    });
+    var keep = function (d) { return d.data.length > 0; };
+    return sets.filter(keep).concat(mixed.data.length ? [mixed] : [], others.filter(keep));
   }
-  var full = { min: 0, max: T.span > 0 ? T.span : 1 };
-  var chart = new Chart(canvas, {
+  var chart = null;
+  chart = new Chart(canvas, {
     type: 'bar',
-    data: { labels: T.rows, datasets: runDatasets().concat(otherDatasets()) },
+    data: { labels: T.rows, datasets: datasets(full.min, full.max) },
     options: {
       indexAxis: 'y',
       maintainAspectRatio: false,
@@ -540,12 +587,13 @@ const SCRIPT = `
             label: function (ctx) {
               var raw = ctx.raw;
               var lines = [fmtTime(raw.x[0]) + ' + ' + fmtTime(raw.x[1] - raw.x[0])];
-              if (ctx.dataset.kind === 'run') {
-                var r = T.runs[raw.k];
+              var r = raw.r;
+              if (ctx.dataset.kind === 'run' && r) {
                 lines.unshift('guest ' + T.guests[r[3]] + (r[4] >= 0 ? ', vCPU ' + r[4] : ''));
                 lines.push('exit: ' + (r[5] >= 0 ? T.exits[r[5]] : 'several'));
-                lines.push(fmtNum(r[6]) + ' instructions' + (r[7] > 1 ? ' in ' + r[7] + ' runs' : ''));
               }
+              if (ctx.dataset.kind === 'run') lines.push(fmtNum(raw.instr) + ' instructions');
+              if (raw.n > 1) lines.push(raw.n + ' slices drawn as one: zoom in');
               return lines;
             }
           }
@@ -553,10 +601,16 @@ const SCRIPT = `
       }
     }
   });
+  // The first build guessed the plot width; build again with the real one.
+  chart.data.datasets = datasets(full.min, full.max);
+  chart.update('none');
+  function redraw() {
+    chart.data.datasets = datasets(chart.options.scales.x.min, chart.options.scales.x.max);
+    chart.update('none');
+  }
   function setMode(m) {
     mode = m;
-    chart.data.datasets = runDatasets().concat(otherDatasets());
-    chart.update('none');
+    redraw();
   }
   function setRange(min, max) {
     var width = Math.max(max - min, full.max * 1e-9, 1e-6);
@@ -568,7 +622,7 @@ const SCRIPT = `
     }
     chart.options.scales.x.min = min;
     chart.options.scales.x.max = max;
-    chart.update('none');
+    redraw();
   }
   document.getElementById('colour-guest').addEventListener('click', function () { setMode('guest'); });
   document.getElementById('colour-exit').addEventListener('click', function () { setMode('exit'); });
