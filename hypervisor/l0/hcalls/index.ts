@@ -1,6 +1,11 @@
 /** Opcode → handler for every hcall L0 offers. Opcodes absent here answer H_FUNCTION. */
 import { Hcall } from '../../papr.js';
 import type { HcallHandler } from '../l0.js';
+import { hCopyTofromGuest } from '../v1/copy-tofrom-guest.js';
+import { hEnterNested } from '../v1/enter-nested.js';
+import { withV1Nested } from '../v1/rpt-nested.js';
+import { hSetPartitionTable } from '../v1/set-partition-table.js';
+import { hTlbInvalidate } from '../v1/tlb-invalidate.js';
 import { hGuestGetCapabilities, hGuestSetCapabilities } from './capabilities.js';
 import { hGuestCreate } from './guest-create.js';
 import { hGuestCreateVcpu } from './guest-create-vcpu.js';
@@ -18,5 +23,10 @@ export const HCALL_HANDLERS: ReadonlyMap<number, HcallHandler> = new Map<number,
   [Hcall.H_GUEST_GET_STATE, hGuestGetState],
   [Hcall.H_GUEST_SET_STATE, hGuestSetState],
   [Hcall.H_GUEST_RUN_VCPU, hGuestRunVcpu],
-  [Hcall.H_RPT_INVALIDATE, hRptInvalidate],
+  [Hcall.H_RPT_INVALIDATE, withV1Nested(hRptInvalidate)],
+  // nested v1 (hypervisor/l0/v1/)
+  [Hcall.H_SET_PARTITION_TABLE, hSetPartitionTable],
+  [Hcall.H_ENTER_NESTED, hEnterNested],
+  [Hcall.H_TLB_INVALIDATE, hTlbInvalidate],
+  [Hcall.H_COPY_TOFROM_GUEST, hCopyTofromGuest],
 ]);
