@@ -5,7 +5,7 @@
  * or trace still gives a page; a real `nestsim run --json` report is accepted; every kind of bad
  * input is one line and exit code 2. (test/report-html.test.ts renders the page in Chromium.)
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -96,6 +96,32 @@ describe('nestsim report --html', () => {
     const r = await cli(['report', '-', '--html', out, '--trace', join(other, 'elsewhere.json')], report);
     expect(r.code).toBe(0);
     expect(pageData(readFileSync(out, 'utf8')).timeline!.clock).toBe('wall');
+  });
+
+  it("finds the report's trace next to the report, else in the current folder", async () => {
+    const fx = reportFixture();
+    const reports = tmp();
+    const work = tmp();
+    const report = JSON.parse(readFileSync(join(fx, 'run-report.json'), 'utf8')) as { trace: string };
+    report.trace = 'out/t.json';
+    writeFileSync(join(reports, 'r.json'), JSON.stringify(report));
+    // `nestsim run --json --trace out/t.json > reports/r.json` run in `work`: the trace is in work/out.
+    mkdirSync(join(work, 'out'));
+    copyFileSync(join(fx, 'trace.json'), join(work, 'out', 't.json'));
+    const cwd = process.cwd();
+    process.chdir(work);
+    try {
+      const r = await cli(['report', join(reports, 'r.json'), '--html', join(work, 'p.html')]);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain('timeline of 4 runs');
+      // Next to the report wins when both exist.
+      mkdirSync(join(reports, 'out'));
+      writeFileSync(join(reports, 'out', 't.json'), '{"traceEvents": []}');
+      const r2 = await cli(['report', join(reports, 'r.json'), '--html', join(work, 'p.html')]);
+      expect(r2.out).toContain('timeline of 0 runs');
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('draws an older report without per-vCPU or per-core statistics, with and without a trace', async () => {
