@@ -11,10 +11,11 @@
  *
  * Invoked from: `nestsim run`, `nestsim exec` (src/commands/), tests, benchmarks.
  */
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, type Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { Piscina } from 'piscina';
 import { C, CoreControl, CoreState } from '../cores/core-control.js';
+import { R } from '../cores/vcpu.js';
 import type { CoreWorkerApi } from '../cores/worker.js';
 import { HcallRegs } from '../hypervisor/l0/regs.js';
 import type { L1Guest } from '../hypervisor/l1/guest.js';
@@ -96,6 +97,8 @@ export class MulticoreSimulation extends SimulationBase {
   private readonly byLoopId = new Map<number, PlacedLoop>();
   /** The final report of each core (after run). */
   coreReports: CoreReport[] = [];
+  /** Every worker thread the pool started (for the no-thread-left check). */
+  private readonly threads: Worker[] = [];
   /** Set once the cores are being shut down: a worker ending now is not a crash. */
   private closing = false;
   private readonly regs = new HcallRegs();
@@ -196,6 +199,12 @@ export class MulticoreSimulation extends SimulationBase {
       idleTimeout: Number.POSITIVE_INFINITY,
       atomics: 'disabled',
     });
+    const pool = this.pool;
+    const track = () => {
+      for (const w of pool.threads) if (!this.threads.includes(w)) this.threads.push(w);
+    };
+    track();
+    pool.on('workerCreate', track);
     const shared = this.l0.shared();
     shared.acks = this.acks.sab;
     for (let k = 0; k < n; k++) {
@@ -266,6 +275,8 @@ export class MulticoreSimulation extends SimulationBase {
     for (const h of this.handles) h.api[Comlink.releaseProxy]();
     await this.pool?.destroy();
     this.pool = undefined;
+    // destroy() resolves before the threads' exit events: wait for them (bounded).
+    for (let k = 0; k < 100 && this.threadsAlive > 0; k++) await new Promise((r) => setTimeout(r, 10));
   }
 
   /** Handles every request waiting in the cores' channels; returns how many. */
@@ -457,7 +468,7 @@ export class MulticoreSimulation extends SimulationBase {
     const entry = crashEntry >= 0 ? crashEntry : ctl.get(core, C.ENTRY);
     ctl.set(core, C.STATE, CoreState.CRASHED);
     const p = entry >= 0 ? this.byEntry.get(entry) : undefined;
-    const where = p ? `guest ${p.guest.id} vCPU ${p.vcpuId}` : 'no vCPU';
+    const where = p ? `guest ${p.guest.id} vCPU ${p.vcpuId}, NIA ${this.niaOf(p)}` : 'between vCPUs';
     const report = why.startsWith('core ') ? why : `core ${core} (${where}): ${why}`;
     this.crashes.push(report);
     p?.guest.failed(p.vcpuId, `core ${core} crashed while running it: ${report.split('\n')[0]}`);
@@ -475,6 +486,21 @@ export class MulticoreSimulation extends SimulationBase {
       ctl.poke(to);
     }
     if (this.handles.every((x) => x.dead)) for (const g of this.l1.guests) g.stop('every core crashed');
+  }
+
+  /** The NIA a vCPU's canonical state holds (where it entered its last run), as hex. */
+  private niaOf(p: PlacedLoop): string {
+    const slot = this.l0.parts.slotOf(p.guest.id, p.vcpuId);
+    if (slot < 0) return 'unknown';
+    const w = this.l0.vcpu(slot).w;
+    const hex = (x: number) => (x >>> 0).toString(16).padStart(8, '0');
+    return `0x${hex(w[R.NIA]!)}${hex(w[R.NIA + 1]!)}`;
+  }
+
+  /** Worker threads alive now (0 once `run` returned: nothing is left behind). */
+  get threadsAlive(): number {
+    // A worker's threadId turns −1 once its thread no longer runs (Node's worker_threads).
+    return this.threads.filter((w) => w.threadId !== -1).length;
   }
 
   /** Adds the cores' counters to L0's statistics and to each guest's exit counts. */

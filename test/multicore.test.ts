@@ -1,0 +1,263 @@
+/**
+ * The multicore runtime with real core worker threads (src/multicore.ts, cores/core-runtime.ts):
+ * exact SMP counters and spinlocks on 2 and 4 cores, no stale translation after an invalidation
+ * returned while vCPUs on several cores read the page, delete while running, a core that crashes
+ * or dies, and the same results as the deterministic mode for race-free programs.
+ *
+ * Workers run the compiled dist/ (npm test builds first). Every test has a deadline (vitest's
+ * testTimeout) so a hang fails instead of blocking CI.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { type ElfImage, readElfFile } from '../cores/elf.js';
+import { assembleLE, encode as e } from '../cores/encode.js';
+import { Hdr } from '../hypervisor/l0/partitions.js';
+import type { L1Guest } from '../hypervisor/l1/guest.js';
+import { NestsimHcall } from '../hypervisor/papr.js';
+import { asL1RA } from '../mem/types.js';
+import { type MulticoreOptions, MulticoreSimulation } from '../src/multicore.js';
+import { SHIPPED_GUESTS } from '../src/scenario/load.js';
+import { Simulation, type SimulationBase } from '../src/simulation.js';
+
+const elf = (name: string) => readElfFile(`${SHIPPED_GUESTS}/${name}.elf`);
+
+function multicore(o: Partial<MulticoreOptions> & { cores: number }): MulticoreSimulation {
+  return new MulticoreSimulation({
+    l1MemoryBytes: 128 << 20,
+    maxInstructions: 2e8,
+    sliceInstructions: 5000,
+    ...o,
+  });
+}
+
+function add(
+  sim: SimulationBase,
+  name: string,
+  image: ElfImage,
+  vcpus = 1,
+  paging: 'demand' | 'eager' = 'demand',
+) {
+  return sim.addGuest({ name, image, vcpus, memoryBytes: 16 << 20, paging });
+}
+
+const out = (g: L1Guest) => g.stdoutBytes().toString('latin1');
+
+/** Nothing of a finished run is left: L1 frames, L0 guests and vCPU slots, worker threads. */
+function expectNothingLeft(sim: MulticoreSimulation, baselinePages: number): void {
+  expect(sim.l1.pages.inUse).toBe(baselinePages);
+  expect(sim.l0.parts.w[Hdr.ACTIVE_GUESTS]).toBe(0);
+  expect(sim.l0.parts.w[Hdr.ACTIVE_VCPUS]).toBe(0);
+  expect(sim.threadsAlive).toBe(0);
+}
+
+describe('SMP guests on real cores', () => {
+  for (const cores of [2, 4])
+    it(`a 4-vCPU ldarx/stdcx. counter and a lwarx/stwcx. spinlock are exact on ${cores} cores`, async () => {
+      for (const seed of [1, 2]) {
+        const sim = multicore({ cores, seed, scheduleEvery: 50_000 });
+        const base = sim.l1.pages.inUse;
+        const counter = add(sim, 'counter', elf('smp-counter-power9-O2'), 4);
+        const lock = add(sim, 'lock', elf('smp-spinlock-power8-O2'), 4);
+        await sim.run();
+        expect(counter.end).toEqual({ kind: 'exited', code: 0 });
+        expect(out(counter)).toBe('smp-counter: 4 vCPUs x 20000 increments = 80000 (expected 80000)\n');
+        expect(lock.end).toEqual({ kind: 'exited', code: 0 });
+        expect(out(lock)).toBe(
+          'smp-spinlock: 4 vCPUs x 5000: locked 20000, pair 20000/20000, torn 0, lock-free 20000 (expected 20000)\n',
+        );
+        // Really on every core at once, and moved between them.
+        const busy = sim.coreActivity().filter((c) => c.instructions > 0);
+        expect(busy.length).toBe(cores);
+        expect(sim.migrations).toBeGreaterThan(0);
+        expect(sim.crashes).toEqual([]);
+        expectNothingLeft(sim, base);
+      }
+    });
+});
+
+/** Where the reader program and its pages live in L2 (real mode: EA = L2 real address). */
+const CODE = 0x10_0000;
+const WATCHED = 0x20_0000;
+const FLAG = 0x20_1000;
+/** What an old frame holds once the page has left it; a valid value is never this. */
+const POISON = 0x0bad;
+const STALE_EXIT = 99;
+
+/**
+ * Each vCPU reads the watched page until the flag page says stop (exit 0); seeing POISON means it
+ * read a frame the page had left before the invalidation returned (exit 99).
+ */
+function readerImage(): ElfImage {
+  const exitWith = (code: number) => [
+    e.li!(3, 0),
+    e.ori!(3, 3, NestsimHcall.NS_SYSCALL),
+    e.li!(4, 1),
+    e.li!(5, code),
+    e.sc!(1),
+  ];
+  const code = [
+    e.lis!(5, WATCHED >>> 16),
+    e.lis!(6, FLAG >>> 16),
+    e.ori!(6, 6, FLAG & 0xffff),
+    // loop:
+    e.lwz!(7, 0, 5),
+    e.cmpwi!(0, 7, POISON),
+    e.beq!(9 * 4), // to stale
+    e.lwz!(8, 0, 6),
+    e.cmpwi!(0, 8, 0),
+    e.beq!(-5 * 4), // to loop
+    ...exitWith(0),
+    // stale:
+    ...exitWith(STALE_EXIT),
+  ];
+  const PF_R = 4;
+  const PF_W = 2;
+  const PF_X = 1;
+  return {
+    entry: CODE,
+    segments: [
+      { vaddr: CODE, bytes: assembleLE(code), memsz: code.length * 4, flags: PF_R | PF_X },
+      { vaddr: WATCHED, bytes: new Uint8Array([1, 0, 0, 0]), memsz: 0x2000, flags: PF_R | PF_W },
+    ],
+  };
+}
+
+describe('TLB invalidation broadcast', () => {
+  it('once H_RPT_INVALIDATE returned, no core reads the frame a page left', async () => {
+    const sim = multicore({ cores: 2, seed: 7, scheduleEvery: 20_000, maxInstructions: 5e9 });
+    const base = sim.l1.pages.inUse;
+    const g = add(sim, 'readers', readerImage(), 3, 'eager');
+    const ram = sim.ram;
+    const REMAPS = 150;
+    let remaps = 0;
+    let remapsWhileAllRan = 0;
+    const old: number[] = [];
+    const timer = setInterval(() => {
+      // Start once the readers run on the cores (starting the workers takes a while).
+      if (g.finished || sim.instructions < 50_000) return;
+      if (remaps < REMAPS) {
+        const { oldFrame } = sim.l1.remapPage(g, WATCHED);
+        // The invalidation has returned: no core may reach the old frame any more.
+        ram.write32le(asL1RA(oldFrame), POISON);
+        old.push(oldFrame);
+        remaps++;
+        if (g.loops.every((l) => !l.done)) remapsWhileAllRan++;
+      } else {
+        ram.write32le(asL1RA(g.space.frameOf(FLAG)!), 1);
+      }
+    }, 1);
+    try {
+      await sim.run();
+    } finally {
+      clearInterval(timer);
+    }
+    expect(g.end).toEqual({ kind: 'exited', code: 0 });
+    expect([...g.vcpuCodes.values()]).toEqual([0, 0, 0]);
+    expect(remapsWhileAllRan).toBeGreaterThanOrEqual(REMAPS - 1);
+    // The readers were running on both cores while the page moved, and some moved cores.
+    expect(sim.coreActivity().every((c) => c.instructions > 1e5)).toBe(true);
+    expect(sim.migrations).toBeGreaterThan(0);
+    // The cores running the guest really had to acknowledge (not just the generation bump).
+    expect(sim.l0.stats.ackWaits).toBeGreaterThan(0);
+    expect(sim.l0.stats.violations).toEqual([]);
+    expectNothingLeft(sim, base);
+  });
+});
+
+/** An L2 that never ends by itself: `b .` after a store, so only time slices stop it. */
+function foreverImage(): ElfImage {
+  const code = [e.addi!(9, 9, 1), e.b!(-4)];
+  return { entry: CODE, segments: [{ vaddr: CODE, bytes: assembleLE(code), memsz: 8, flags: 5 }] };
+}
+
+describe('guest lifecycle on cores', () => {
+  it('delete while its vCPUs run: they stop, the guest is gone, the others go on, nothing is left', async () => {
+    const sim = multicore({ cores: 2, seed: 3 });
+    const base = sim.l1.pages.inUse;
+    const forever = add(sim, 'forever', foreverImage(), 3);
+    const sort = add(sim, 'sort', elf('sort-power9-O2'));
+    let runningAtDelete = -1;
+    const timer = setInterval(() => {
+      // Once the cores run it, delete it while a core holds one of its vCPUs.
+      if (forever.deleted || sim.instructions < 200_000) return;
+      let running = 0;
+      for (let v = 0; v < 3; v++)
+        if (sim.l0.parts.holderOf(sim.l0.parts.slotOf(forever.id, v)) >= 0) running++;
+      if (running === 0) return;
+      runningAtDelete = running;
+      sim.deleteGuest(forever);
+    }, 1);
+    await sim.run();
+    clearInterval(timer);
+    expect(runningAtDelete).toBeGreaterThan(0);
+    expect(forever.end).toEqual({ kind: 'stopped', reason: 'deleted by L1 while running' });
+    expect(forever.deleted).toBe(true);
+    expect(sort.end).toEqual({ kind: 'exited', code: 0 });
+    expect(out(sort)).toBe(readExpected('sort'));
+    expect(sim.crashes).toEqual([]);
+    expectNothingLeft(sim, base);
+  });
+
+  for (const how of ['throw', 'exit'] as const)
+    it(`a core that crashes (${how}) fails the run it was in, names core, guest, vCPU and NIA; the rest completes`, async () => {
+      const sim = multicore({ cores: 2, seed: 5, crash: { core: 1, afterSteps: 20, how } });
+      const base = sim.l1.pages.inUse;
+      const progs = ['sort-power9-O2', 'hash-power8-O2', 'sieve-power9-Os', 'strings-power9-O2'];
+      const guests = progs.map((p) => add(sim, p, elf(p)));
+      await sim.run();
+      expect(sim.crashes.length).toBe(1);
+      expect(sim.crashes[0]).toMatch(/core 1/);
+      const failed = guests.filter((g) => g.end.kind === 'failed');
+      expect(failed.length).toBe(1);
+      const f = failed[0]!;
+      const report = f.end.kind === 'failed' ? f.end.report : '';
+      expect(report).toMatch(
+        new RegExp(`core 1 crashed while running it: .*guest ${f.id} vCPU 0, NIA 0x[0-9a-f]{16}`),
+      );
+      if (how === 'throw') expect(report).toMatch(/injected crash/);
+      // Every other guest ran to its end on the surviving core, with its exact output.
+      for (const g of guests) {
+        if (g === f) continue;
+        expect(g.end.kind).toBe('exited');
+        expect(out(g)).toBe(readExpected(g.name.split('-')[0]!));
+      }
+      expectNothingLeft(sim, base);
+    });
+});
+
+/** What qemu-ppc64le printed for a program (guests/expected). */
+function readExpected(prog: string): string {
+  return readFileSync(`${SHIPPED_GUESTS}/../expected/${prog}.out`, 'latin1');
+}
+
+describe('deterministic mode vs multicore runtime', () => {
+  it('race-free programs give identical output, exit codes and instruction counts', async () => {
+    const progs = [
+      'arith-power8-O2',
+      'muldiv-power9-O0',
+      'sort-power9-Os',
+      'switch-power8-O2',
+      'hash-power9-O2',
+      'sieve-power8-Os',
+      'strings-power9-O2',
+    ];
+    const results = [];
+    for (const mode of ['deterministic', 'multicore'] as const) {
+      const opts = { l1MemoryBytes: 256 << 20, maxInstructions: 2e9, sliceInstructions: 20_000, seed: 11 };
+      const sim =
+        mode === 'deterministic' ? new Simulation(opts) : new MulticoreSimulation({ ...opts, cores: 2 });
+      const gs = progs.map((p) => add(sim, p, elf(p)));
+      await sim.run();
+      results.push(
+        gs.map((g) => ({
+          name: g.name,
+          end: g.end,
+          stdout: out(g),
+          instructions: sim.l0.stats.vcpus.get(g.id * 4096)?.instructions,
+        })),
+      );
+    }
+    expect(results[1]).toEqual(results[0]);
+    for (const r of results[0]!) expect(r.end.kind).toBe('exited');
+  });
+});
