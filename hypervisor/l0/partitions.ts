@@ -66,7 +66,15 @@ export const S = {
   /** Set by the coordinator to make the holder stop at its next check point (delete, preempt). */
   STOP: 4,
 } as const;
-const SLOT_WORDS = 8;
+/** One 64-byte line per slot: the OWNER word is compare-exchanged on every run by the core that runs
+ * the vCPU, and two slots on one line would make cores running different vCPUs contend. */
+const SLOT_WORDS = 16;
+
+/** Word index of the first slot: after the map, rounded up to a 64-byte line. */
+function slotBaseOf(g: PartitionGeometry): number {
+  const end = HEADER_WORDS + (g.limits.maxGuestId + 1) * (GUEST_WORDS + g.limits.vcpusPerGuest);
+  return Math.ceil(end / SLOT_WORDS) * SLOT_WORDS;
+}
 
 /** Sizes that fix the layout. */
 export interface PartitionGeometry {
@@ -90,18 +98,13 @@ export class Partitions {
     this.w = new Int32Array(sab);
     this.guestBase = HEADER_WORDS;
     this.mapBase = this.guestBase + (limits.maxGuestId + 1) * GUEST_WORDS;
-    this.slotBase = this.mapBase + (limits.maxGuestId + 1) * limits.vcpusPerGuest;
+    this.slotBase = slotBaseOf(geometry);
     if (this.slotBase + maxVcpus * SLOT_WORDS > this.w.length) throw new Error('partition SAB too small');
   }
 
   /** Bytes of shared memory the geometry needs. */
   static bytesFor(g: PartitionGeometry): number {
-    const words =
-      HEADER_WORDS +
-      (g.limits.maxGuestId + 1) * GUEST_WORDS +
-      (g.limits.maxGuestId + 1) * g.limits.vcpusPerGuest +
-      g.maxVcpus * SLOT_WORDS;
-    return words * 4;
+    return (slotBaseOf(g) + g.maxVcpus * SLOT_WORDS) * 4;
   }
 
   /** Allocates a fresh, empty partition state. */
