@@ -191,6 +191,9 @@ export class CoreRuntime {
       const retired = stats.instructions - i0;
       this.table.setLastTb(e, seat.core.tb);
       this.table.release(e, me);
+      // Moved away during the turn: its new core may be idle waiting for it.
+      const home = this.table.home(e);
+      if (home !== me && home >= 0) ctl.poke(home);
       ctl.set(me, C.ENTRY, -1);
       ctl.set(me, C.STATE, CoreState.IDLE);
       this.steps += steps;

@@ -142,6 +142,8 @@ export class MulticoreSimulation extends SimulationBase {
   /** Runs every guest to its end (or the instruction limit) on the cores; then shuts them down. */
   async run(progress?: (instructions: number) => void): Promise<RunSummary> {
     const t0 = performance.now();
+    // Placed before the cores start, so the first core does not take every loop at once.
+    this.placeNewLoops();
     await this.startCores();
     let completed = true;
     let lastProgress = t0;
