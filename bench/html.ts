@@ -55,7 +55,12 @@ function chartsOf(suite: string, metrics: readonly BenchMetric[]): ChartSpec[] {
       id: id(),
       title: `${suite}: ${m.name}, ${m.samples.toLocaleString('en-US')} samples (${m.unit}, log-spaced bins)`,
       kind: 'histogram',
-      labels: m.histogram.counts.map((_, k) => `${formatNumber(e[k]!)}–${formatNumber(e[k + 1]!)}`),
+      // The last bin also holds the slowest 1% (bench/stats.ts histogram).
+      labels: m.histogram.counts.map((_, k, all) =>
+        k === all.length - 1
+          ? `${formatNumber(e[k]!)}+`
+          : `${formatNumber(e[k]!)}–${formatNumber(e[k + 1]!)}`,
+      ),
       unit: m.unit,
       values: m.histogram.counts,
     });
@@ -121,12 +126,13 @@ export function reportHtml(r: BenchReport): string {
     const ms = r.metrics.filter((x) => x.suite === s.name);
     const cs = chartsOf(s.name, ms);
     charts.push(...cs);
-    const canvases = cs
-      .map((c) => {
-        const h = c.kind === 'ranges' ? Math.max(140, 28 * c.labels.length + 70) : 300;
-        return `<div class="chart" style="height:${h}px"><canvas id="${c.id}"></canvas></div>`;
-      })
-      .join('\n');
+    const canvas = (c: ChartSpec, h: number) =>
+      `<div class="chart" style="height:${h}px"><canvas id="${c.id}"></canvas></div>`;
+    const wide = cs
+      .filter((c) => c.kind !== 'histogram')
+      .map((c) => canvas(c, c.kind === 'ranges' ? Math.max(140, 28 * c.labels.length + 70) : 300));
+    const small = cs.filter((c) => c.kind === 'histogram').map((c) => canvas(c, 240));
+    const canvases = `${wide.join('\n')}${small.length > 0 ? `\n<div class="grid">\n${small.join('\n')}\n</div>` : ''}`;
     return `<h2>${escapeHtml(s.name)}</h2>\n<p>${escapeHtml(s.describe)} <span class="muted">(${s.seconds.toFixed(1)} s)</span></p>\n${metricTable(ms)}\n${canvases}`;
   });
   const machine = [
@@ -145,6 +151,7 @@ export function reportHtml(r: BenchReport): string {
   return selfContainedPage({
     title: `nestsim bench ${r.run.started}`,
     bodyHtml: `<h1>nestsim bench</h1>\n<table>\n${machine}\n</table>\n${sections.join('\n')}`,
+    css: '.grid { display: grid; grid-template-columns: 1fr 1fr; gap: 0 24px; }',
     data: { charts },
     script: SCRIPT,
   });

@@ -114,7 +114,7 @@ export function comparisonText(c: Comparison): string {
       ? `same machine: ${c.new.machine.cpu}, ${c.new.machine.logicalCores} logical cores, Node ${c.new.machine.node}\n`
       : `different machines: ${c.machineDifferences.join('; ')} — the ratios mix machine and code\n`;
   text += `threshold ${(c.threshold * 100).toFixed(1)}%\n\n`;
-  const w = Math.min(52, Math.max(20, ...c.rows.map((r) => r.name.length)));
+  const w = Math.min(60, Math.max(20, ...c.rows.map((r) => r.name.length)));
   text += `  ${'suite'.padEnd(10)} ${'metric'.padEnd(w)} ${'old'.padStart(10)} ${'new'.padStart(10)} ${'unit'.padEnd(11)} ${'new/old'.padStart(8)}\n`;
   for (const r of c.rows) {
     const ratio = r.ratio === null ? '—' : r.ratio.toFixed(3);

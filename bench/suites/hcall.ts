@@ -44,8 +44,12 @@ const CODE_FRAME = 0x40_0000;
 /** Element counts of the GET/SET_STATE series (then "all"). */
 const ELEMENT_COUNTS = [1, 4, 16, 64];
 
-/** vCPUs per guest in the CREATE_VCPU case before the guest is replaced (untimed). */
-const VCPUS_PER_GUEST = 1000;
+/**
+ * Guests, and vCPU slots, already in use in the CREATE and CREATE_VCPU series: L0 looks for the
+ * lowest free guest id and the first free vCPU slot, so what they cost depends on how many are
+ * taken.
+ */
+const IN_USE = [0, 64, 1024];
 
 /** One measured call: a template, and untimed work around each call. */
 interface Rig {
@@ -140,6 +144,54 @@ function deleteRig(vcpus: number): Rig {
   };
 }
 
+/** H_GUEST_CREATE with `n` other guests alive; each new guest is deleted after the call (untimed). */
+function createCases(): Case[] {
+  return IN_USE.map((n) => ({
+    name: `H_GUEST_CREATE, ${n} guests in use`,
+    note: `a fresh guest (continue token -1) on a negotiated L0 where ${n} other guests exist; it is deleted after each call (untimed), so the same id is found again`,
+    series: { name: 'H_GUEST_CREATE latency vs guests in use', xLabel: 'guests in use', x: n },
+    rig() {
+      const c = new L0Caller();
+      c.negotiate();
+      for (let k = 0; k < n; k++) c.createGuest();
+      return {
+        caller: c,
+        call: template(Hcall.H_GUEST_CREATE, 0, -1),
+        expect: H.SUCCESS,
+        after: (_i, r) => c.deleteGuest(r.num(4)),
+      };
+    },
+  }));
+}
+
+/**
+ * H_GUEST_CREATE_VCPU of vCPU 0 of a fresh guest while `n` vCPU slots are taken by another guest;
+ * the fresh guest is made before and deleted after each call (untimed), so the same slot is found.
+ */
+function createVcpuCases(): Case[] {
+  return IN_USE.map((n) => ({
+    name: `H_GUEST_CREATE_VCPU, ${n} vCPUs in use`,
+    note: `vCPU 0 of a fresh guest while another guest holds ${n} vCPU slots; the guest is created before and deleted after each call (untimed)`,
+    series: { name: 'H_GUEST_CREATE_VCPU latency vs vCPUs in use', xLabel: 'vCPUs in use', x: n },
+    rig() {
+      const c = new L0Caller({ maxVcpus: n + 8 });
+      c.negotiate();
+      if (n > 0) c.createVcpus(c.createGuest(), n);
+      let guest = 0;
+      return {
+        caller: c,
+        call: template(Hcall.H_GUEST_CREATE_VCPU, 0, 0, 0),
+        expect: H.SUCCESS,
+        before(_i, r) {
+          guest = c.createGuest();
+          r.setInt(5, guest);
+        },
+        after: () => c.deleteGuest(guest),
+      };
+    },
+  }));
+}
+
 function cases(): Case[] {
   return [
     {
@@ -169,44 +221,8 @@ function cases(): Case[] {
         };
       },
     },
-    {
-      name: 'H_GUEST_CREATE',
-      note: 'a fresh guest (continue token -1) on a negotiated L0; it is deleted after each call (untimed), so the id is reused',
-      rig() {
-        const c = new L0Caller();
-        c.negotiate();
-        return {
-          caller: c,
-          call: template(Hcall.H_GUEST_CREATE, 0, -1),
-          expect: H.SUCCESS,
-          after: (_i, r) => c.deleteGuest(r.num(4)),
-        };
-      },
-    },
-    {
-      name: 'H_GUEST_CREATE_VCPU',
-      note: `vCPU ids 0, 1, 2 … of one guest, replaced by a fresh guest every ${VCPUS_PER_GUEST} vCPUs (untimed)`,
-      rig() {
-        const c = new L0Caller({ maxVcpus: VCPUS_PER_GUEST + 24 });
-        c.negotiate();
-        let guest = c.createGuest();
-        let next = 0;
-        return {
-          caller: c,
-          call: template(Hcall.H_GUEST_CREATE_VCPU, 0, guest, 0),
-          expect: H.SUCCESS,
-          before(_i, r) {
-            if (next === VCPUS_PER_GUEST) {
-              c.deleteGuest(guest);
-              guest = c.createGuest();
-              next = 0;
-            }
-            r.setInt(5, guest);
-            r.setInt(6, next++);
-          },
-        };
-      },
-    },
+    ...createCases(),
+    ...createVcpuCases(),
     ...stateCases('GET'),
     ...stateCases('SET'),
     {

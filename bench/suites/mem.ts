@@ -265,9 +265,9 @@ export const suite: BenchSuite = {
   async run(ctx) {
     const { quick, log } = ctx;
     const runs = runsFor(ctx, 3, 9);
-    const rt = quick ? 2_000 : 20_000;
-    const rtSlow = quick ? 100 : 1_000;
-    const n = quick ? 1_000_000 : 20_000_000;
+    const rt = quick ? 200 : 20_000;
+    const rtSlow = quick ? 30 : 1_000;
+    const n = quick ? 300_000 : 20_000_000;
     const out: BenchMetric[] = [];
 
     ctx.measuring('cross-thread round trips (channel, postMessage)');

@@ -5,7 +5,8 @@
  * new` compares two reports instead and exits with 1 when a metric regressed beyond the threshold.
  * Progress goes to stderr.
  */
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { compareReports } from '../../bench/compare.js';
 import { reportHtml } from '../../bench/html.js';
@@ -20,7 +21,7 @@ import { parseCount } from '../units.js';
 interface BenchArgs {
   suite?: string[];
   quick: boolean;
-  runs?: number;
+  runs?: string;
   json: boolean;
   out?: string;
   html?: string;
@@ -38,7 +39,7 @@ export function benchCommand(io: Io, setExit: (code: number) => void): CommandMo
       y
         .positional('suite', { type: 'string', array: true, describe: 'suites to run (default: all)' })
         .option('quick', { type: 'boolean', default: false, describe: 'tiny configuration (CI smoke runs)' })
-        .option('runs', { type: 'number', describe: "counted runs per metric (default: each suite's own)" })
+        .option('runs', { type: 'string', describe: "counted runs per metric (default: each suite's own)" })
         .option('json', {
           type: 'boolean',
           default: false,
@@ -48,8 +49,8 @@ export function benchCommand(io: Io, setExit: (code: number) => void): CommandMo
         .option('html', { type: 'string', describe: 'also write a self-contained HTML page with charts' })
         .option('compare', {
           type: 'string',
-          nargs: 2,
-          describe: 'compare two JSON reports: --compare old.json new.json',
+          array: true, // not nargs: 2, whose parse error yargs throws as an exception
+          describe: 'compare two JSON reports: --compare old.json new.json (suite names go before it)',
         })
         .option('threshold', {
           type: 'string',
@@ -86,7 +87,7 @@ async function bench(io: Io, a: BenchArgs): Promise<number> {
     ['--out', a.out],
     ['--html', a.html],
   ] as const)
-    if (v !== undefined && v.trim() === '') throw new UserError(flag, 'needs a file name');
+    if (v !== undefined) writable(flag, v); // before the run, not after minutes of it
   const chosen = wanted.length > 0 ? all.filter((s) => wanted.includes(s.name)) : all;
   const progress = stderrProgress(io);
   const report = await runSuites(chosen, { quick: a.quick, runs, progress });
@@ -126,6 +127,19 @@ function parseThreshold(v: string): number {
   if (!(pct > 0 && pct < 1000))
     throw new UserError('--threshold', `'${v}' is not a percentage above 0 and below 1000 (example: 10%)`);
   return pct / 100;
+}
+
+/** Refuses an output file whose directory does not exist, before anything is measured. */
+function writable(flag: string, file: string): void {
+  if (file.trim() === '') throw new UserError(flag, 'needs a file name');
+  const dir = dirname(resolve(file));
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // missing: reported below
+  }
+  if (!isDir) throw new UserError(flag, `no directory ${dir} to write ${file} in`);
 }
 
 function write(flag: string, file: string, text: string): void {

@@ -1,0 +1,173 @@
+/**
+ * How the multicore runtime scales: aggregate guest MIPS on 1..N cores (N = the host's cores, at
+ * least 2) for independent vCPUs (one single-vCPU guest per slot, compiled C workloads) and for
+ * contended ones (one guest whose vCPUs fight over a lwarx/stwcx. spinlock and an ldarx/stdcx.
+ * counter), the scaling efficiency MIPS(n) / (n · MIPS(1)), and the L2 exits per second per core
+ * for an L2 that does nothing but hcalls L1 answers (the exit path must stay on the core: target
+ * 200,000/s per core). Rates count wall time from the moment every core worker has started (their
+ * start-up, reported apart, is a fixed cost of a run, not throughput).
+ */
+
+import os from 'node:os';
+import { type ElfImage, readElfFile } from '../../cores/elf.js';
+import { Vector } from '../../hypervisor/papr.js';
+import { MulticoreSimulation } from '../../src/multicore.js';
+import { SHIPPED_GUESTS } from '../../src/scenario/load.js';
+import { perRun, runsFor } from '../stats.js';
+import { syscallLoop } from '../support/programs.js';
+import type { BenchMetric, BenchSuite, SuiteContext } from '../types.js';
+
+const SUITE = 'scale';
+
+/** Independent workloads, taken in turn for the guests of a run. */
+const WORKLOADS = ['hash-power9-O2', 'sieve-power9-O2', 'sort-power9-O2', 'muldiv-power8-O2'];
+
+interface RunOutcome {
+  /** Guest instructions per second over the run after start-up, in millions. */
+  mips: number;
+  /** Exits of `vector` per second and per core, after start-up. */
+  exitsPerCore: number;
+  startupSeconds: number;
+}
+
+async function runOnce(
+  cores: number,
+  guests: { image: ElfImage; vcpus: number }[],
+  vector: number,
+): Promise<RunOutcome> {
+  const sim = new MulticoreSimulation({
+    l1MemoryBytes: 512 << 20,
+    maxInstructions: 1e12,
+    sliceInstructions: 200_000,
+    seed: 1,
+    cores,
+  });
+  for (const [k, g] of guests.entries())
+    sim.addGuest({ name: `g${k}`, image: g.image, vcpus: g.vcpus, memoryBytes: 32 << 20, paging: 'eager' });
+  const t0 = performance.now();
+  const r = await sim.run();
+  const seconds = (performance.now() - t0) / 1000 - sim.startupSeconds;
+  for (const g of sim.l1.guests)
+    if (g.end.kind !== 'exited' || g.end.code !== 0)
+      throw new Error(`bench scale: guest ${g.name} ${JSON.stringify(g.end)}`);
+  const exits = sim.l0.stats.exits.get(vector) ?? 0;
+  return {
+    mips: r.instructions / seconds / 1e6,
+    exitsPerCore: exits / seconds / cores,
+    startupSeconds: sim.startupSeconds,
+  };
+}
+
+/** Counted runs of `fn` after one warm-up run. */
+async function measure(ctx: SuiteContext, fn: () => Promise<RunOutcome>): Promise<RunOutcome[]> {
+  const runs = runsFor(ctx, 1, 3);
+  await fn();
+  const out: RunOutcome[] = [];
+  for (let k = 0; k < runs; k++) out.push(await fn());
+  return out;
+}
+
+export const suite: BenchSuite = {
+  name: SUITE,
+  describe:
+    'multicore runtime: aggregate MIPS on 1..N cores (independent and contended vCPUs), scaling efficiency, hcall exits/s per core',
+  async run(ctx) {
+    const maxCores = Math.max(2, os.availableParallelism());
+    const coreCounts = ctx.quick ? [1, 2] : Array.from({ length: maxCores }, (_, k) => k + 1);
+    const perCoreGuests = ctx.quick ? 1 : 6;
+    const images = WORKLOADS.map((w) => readElfFile(`${SHIPPED_GUESTS}/${w}.elf`));
+    const lock = readElfFile(`${SHIPPED_GUESTS}/smp-spinlock-power9-O2.elf`);
+    const out: BenchMetric[] = [];
+    const base: Record<string, number> = {};
+    const cases = [
+      {
+        key: 'independent',
+        note: `${perCoreGuests} single-vCPU guests per core running ${WORKLOADS.join(', ')} in turn, eager paging, 200,000-instruction time slices`,
+        guests: (c: number) =>
+          Array.from({ length: perCoreGuests * c }, (_, k) => ({
+            image: images[k % images.length]!,
+            vcpus: 1,
+          })),
+      },
+      {
+        key: 'contended',
+        note: 'one guest with 2 vCPUs per core on smp-spinlock (lwarx/stwcx. lock, ldarx/stdcx. counter; spinners cede after 64 tries)',
+        guests: (c: number) => [{ image: lock, vcpus: 2 * c }],
+      },
+    ];
+    for (const cs of cases) {
+      for (const c of coreCounts) {
+        const name = `${cs.key} vCPUs, ${c} core${c > 1 ? 's' : ''}: aggregate MIPS`;
+        ctx.measuring(name);
+        const rs = await measure(ctx, () => runOnce(c, cs.guests(c), Vector.SYSTEM_CALL));
+        const m = perRun(
+          {
+            suite: SUITE,
+            name,
+            unit: 'MIPS',
+            note: `${cs.note}; guest instructions over wall time after the core workers started`,
+            series: { name: `${cs.key} vCPUs: aggregate MIPS vs cores`, xLabel: 'cores', x: c },
+          },
+          rs.map((r) => r.mips),
+          1,
+        );
+        out.push(m);
+        if (c === 1) base[cs.key] = m.median;
+        else
+          out.push(
+            perRun(
+              {
+                suite: SUITE,
+                name: `${cs.key} vCPUs, ${c} cores: scaling efficiency`,
+                unit: '%',
+                note: `MIPS on ${c} cores / (${c} × MIPS on 1 core), medians; 100% is linear (target for 2 independent cores: 90%, i.e. 1.8×)`,
+                series: { name: `${cs.key} vCPUs: scaling efficiency vs cores`, xLabel: 'cores', x: c },
+              },
+              rs.map((r) => (100 * r.mips) / (c * (base[cs.key] ?? r.mips))),
+              1,
+            ),
+          );
+        if (c === coreCounts[coreCounts.length - 1] && cs.key === 'independent')
+          out.push(
+            perRun(
+              {
+                suite: SUITE,
+                name: `core worker start-up, ${c} cores`,
+                unit: 's',
+                note: 'wall time from the start of a run until every core worker is loaded and started (piscina + comlink)',
+              },
+              rs.map((r) => r.startupSeconds),
+              1,
+            ),
+          );
+      }
+    }
+    const exits = ctx.quick ? 5_000 : 200_000;
+    for (const c of coreCounts) {
+      const name = `hcall exits/s per core, ${c} core${c > 1 ? 's' : ''}`;
+      ctx.measuring(name);
+      const image = syscallLoop(exits);
+      const rs = await measure(ctx, () =>
+        runOnce(
+          c,
+          Array.from({ length: c }, () => ({ image, vcpus: 1 })),
+          Vector.SYSTEM_CALL,
+        ),
+      );
+      out.push(
+        perRun(
+          {
+            suite: SUITE,
+            name,
+            unit: 'exits/s',
+            note: `one guest per core looping on NS_SYSCALL getpid (${exits} exits each): L1 answers -ENOSYS and runs it again, L2 → L0 → L1 → L2 all on the core's thread (target 200,000/s per core)`,
+            series: { name: 'hcall exits/s per core vs cores', xLabel: 'cores', x: c },
+          },
+          rs.map((r) => r.exitsPerCore),
+          1,
+        ),
+      );
+    }
+    return out;
+  },
+};
