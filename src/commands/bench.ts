@@ -161,8 +161,8 @@ function stderrProgress(io: Io): RunProgress & { done(): void } {
   let shown = false;
   const status = (text: string) => {
     const secs = ((performance.now() - t0) / 1000).toFixed(0);
-    const line = `${head} ${text} (${secs} s)`;
-    const cols = process.stderr.columns ?? 100;
+    const line = `${head} ${secs} s: ${text}`;
+    const cols = (process.stderr.columns ?? 0) > 20 ? process.stderr.columns : 100;
     io.err(`\r\x1b[K${line.length >= cols ? `${line.slice(0, cols - 2)}…` : line}`);
     shown = true;
   };
