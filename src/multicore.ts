@@ -95,6 +95,8 @@ export class MulticoreSimulation extends SimulationBase {
   /** Loop table entry → the guest and vCPU it belongs to, and loop id → the same (statistics). */
   private readonly byEntry = new Map<number, PlacedLoop>();
   private readonly byLoopId = new Map<number, PlacedLoop>();
+  /** Wall seconds it took to start the core workers (part of the run's wall time). */
+  startupSeconds = 0;
   /** The final report of each core (after run). */
   coreReports: CoreReport[] = [];
   /** Every worker thread the pool started (for the no-thread-left check). */
@@ -145,6 +147,7 @@ export class MulticoreSimulation extends SimulationBase {
     // Placed before the cores start, so the first core does not take every loop at once.
     this.placeNewLoops();
     await this.startCores();
+    this.startupSeconds = (performance.now() - t0) / 1000;
     let completed = true;
     let lastProgress = t0;
     const scheduleEvery = this.mopts.scheduleEvery ?? 8 * this.l0.config.sliceInstructions;

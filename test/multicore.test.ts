@@ -10,12 +10,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type ElfImage, readElfFile } from '../cores/elf.js';
-import { assembleLE, encode as e } from '../cores/encode.js';
 import { Hdr } from '../hypervisor/l0/partitions.js';
 import type { L1Guest } from '../hypervisor/l1/guest.js';
-import { NestsimHcall } from '../hypervisor/papr.js';
 import { asL1RA } from '../mem/types.js';
 import { type MulticoreOptions, MulticoreSimulation } from '../src/multicore.js';
+import { foreverImage, watcherImage } from '../src/programs.js';
 import { SHIPPED_GUESTS } from '../src/scenario/load.js';
 import { Simulation, type SimulationBase } from '../src/simulation.js';
 
@@ -75,52 +74,15 @@ describe('SMP guests on real cores', () => {
     });
 });
 
-/** Where the reader program and its pages live in L2 (real mode: EA = L2 real address). */
-const CODE = 0x10_0000;
+/** The reader program's pages (real mode: EA = L2 real address). */
 const WATCHED = 0x20_0000;
 const FLAG = 0x20_1000;
 /** What an old frame holds once the page has left it; a valid value is never this. */
 const POISON = 0x0bad;
 const STALE_EXIT = 99;
 
-/**
- * Each vCPU reads the watched page until the flag page says stop (exit 0); seeing POISON means it
- * read a frame the page had left before the invalidation returned (exit 99).
- */
-function readerImage(): ElfImage {
-  const exitWith = (code: number) => [
-    e.li!(3, 0),
-    e.ori!(3, 3, NestsimHcall.NS_SYSCALL),
-    e.li!(4, 1),
-    e.li!(5, code),
-    e.sc!(1),
-  ];
-  const code = [
-    e.lis!(5, WATCHED >>> 16),
-    e.lis!(6, FLAG >>> 16),
-    e.ori!(6, 6, FLAG & 0xffff),
-    // loop:
-    e.lwz!(7, 0, 5),
-    e.cmpwi!(0, 7, POISON),
-    e.beq!(9 * 4), // to stale
-    e.lwz!(8, 0, 6),
-    e.cmpwi!(0, 8, 0),
-    e.beq!(-5 * 4), // to loop
-    ...exitWith(0),
-    // stale:
-    ...exitWith(STALE_EXIT),
-  ];
-  const PF_R = 4;
-  const PF_W = 2;
-  const PF_X = 1;
-  return {
-    entry: CODE,
-    segments: [
-      { vaddr: CODE, bytes: assembleLE(code), memsz: code.length * 4, flags: PF_R | PF_X },
-      { vaddr: WATCHED, bytes: new Uint8Array([1, 0, 0, 0]), memsz: 0x2000, flags: PF_R | PF_W },
-    ],
-  };
-}
+const readerImage = () =>
+  watcherImage({ watched: WATCHED, flag: FLAG, poison: POISON, staleExit: STALE_EXIT });
 
 describe('TLB invalidation broadcast', () => {
   it('once H_RPT_INVALIDATE returned, no core reads the frame a page left', async () => {
@@ -163,12 +125,6 @@ describe('TLB invalidation broadcast', () => {
     expectNothingLeft(sim, base);
   });
 });
-
-/** An L2 that never ends by itself: `b .` after a store, so only time slices stop it. */
-function foreverImage(): ElfImage {
-  const code = [e.addi!(9, 9, 1), e.b!(-4)];
-  return { entry: CODE, segments: [{ vaddr: CODE, bytes: assembleLE(code), memsz: 8, flags: 5 }] };
-}
 
 describe('guest lifecycle on cores', () => {
   it('delete while its vCPUs run: they stop, the guest is gone, the others go on, nothing is left', async () => {
