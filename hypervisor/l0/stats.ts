@@ -21,7 +21,16 @@ export type L0StatsData = Pick<
   | 'ackWaits'
   | 'violations'
   | 'violationCount'
->;
+> &
+  Partial<Pick<L0Stats, 'stateBytes' | 'shadowFaults'>>;
+
+/** Bytes of L2 vCPU state moved between L1 memory and L0 by one API, and the entries that moved them. */
+export interface StateTraffic {
+  read: number;
+  written: number;
+  /** Calls that ran the L2 (each ended in one exit, "stopped" included). */
+  entries: number;
+}
 
 /** What L0 counts per vCPU. */
 export interface VcpuCounters {
@@ -51,6 +60,22 @@ export class L0Stats {
   readonly violations: string[] = [];
   /** Invariant violations noticed in all (also those not kept). */
   violationCount = 0;
+  /**
+   * vCPU state L0 read from and wrote to L1 memory for L2 entries and exits, by API, for "bytes
+   * moved per exit": v1 the hv_guest_state and pt_regs of H_ENTER_NESTED; v2 the run input and
+   * output buffers of H_GUEST_RUN_VCPU and the buffers of thread-wide H_GUEST_GET/SET_STATE
+   * (hypervisor/l0/v1/traffic.ts).
+   */
+  readonly stateBytes: { v1: StateTraffic; v2: StateTraffic } = {
+    v1: { read: 0, written: 0, entries: 0 },
+    v2: { read: 0, written: 0, entries: 0 },
+  };
+  /**
+   * v1 shadow-table faults (hypervisor/l0/v1/shadow-partition.ts): fixed by L0 from L1's tree with
+   * no exit, forwarded to L1 as an exit; `uncached` of the fixed ones got no shadow entry (in the
+   * way, or `noMemory`: shadow memory full).
+   */
+  readonly shadowFaults = { fixed: 0, forwarded: 0, uncached: 0, noMemory: 0 };
 
   /** Records a broken invariant. */
   violation(what: string): void {
@@ -103,6 +128,21 @@ export class L0Stats {
     this.violationCount += other.violationCount;
     for (const v of other.violations) if (this.violations.length < MAX_VIOLATIONS) this.violations.push(v);
     this.instructions += other.instructions;
+    if (other.stateBytes)
+      for (const api of ['v1', 'v2'] as const) {
+        const mine = this.stateBytes[api];
+        const theirs = other.stateBytes[api];
+        mine.read += theirs.read;
+        mine.written += theirs.written;
+        mine.entries += theirs.entries;
+      }
+    if (other.shadowFaults) {
+      const f = this.shadowFaults;
+      f.fixed += other.shadowFaults.fixed;
+      f.forwarded += other.shadowFaults.forwarded;
+      f.uncached += other.shadowFaults.uncached;
+      f.noMemory += other.shadowFaults.noMemory;
+    }
     for (const [vec, n] of other.exits) this.exits.set(vec, (this.exits.get(vec) ?? 0) + n);
     for (const [key, v] of other.vcpus) {
       const mine = this.vcpu(Math.floor(key / VCPU_KEY), key % VCPU_KEY);
@@ -119,6 +159,8 @@ export class L0Stats {
     exits: Record<string, number>;
     vcpus: Record<string, { runs: number; instructions: number }>;
     invalidations: number;
+    stateBytes: { v1: StateTraffic; v2: StateTraffic };
+    shadowFaults: { fixed: number; forwarded: number; uncached: number; noMemory: number };
   } {
     const hcalls: Record<string, Record<string, number>> = {};
     for (const [op, byRc] of this.hcalls) {
@@ -131,6 +173,13 @@ export class L0Stats {
         { runs: v.runs, instructions: v.instructions },
       ]),
     );
-    return { hcalls, exits, vcpus, invalidations: this.invalidations };
+    return {
+      hcalls,
+      exits,
+      vcpus,
+      invalidations: this.invalidations,
+      stateBytes: { v1: { ...this.stateBytes.v1 }, v2: { ...this.stateBytes.v2 } },
+      shadowFaults: { ...this.shadowFaults },
+    };
   }
 }
