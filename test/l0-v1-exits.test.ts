@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encode } from '../cores/encode.js';
-import { v1Seats } from '../hypervisor/l0/v1/seat.js';
 import { HV_FIELDS, type Hv, REGS_FIELDS } from '../hypervisor/l0/v1/structs.js';
 import { H, Hcall, StorageFault, Vector } from '../hypervisor/papr.js';
 import { SplitMix32 } from '../hypervisor/prng.js';
@@ -294,7 +293,7 @@ describe('state across an entry', () => {
   });
 });
 
-/** Shadow faults L0 fixed, over every core seat. */
+/** Shadow faults L0 fixed (L0Stats). */
 function shadowFixed(r: ReturnType<typeof v1Rig>): number {
-  return v1Seats(r.host).reduce((n, s) => n + s.shadow.counters.fixed, 0);
+  return r.l0.stats.shadowFaults.fixed;
 }

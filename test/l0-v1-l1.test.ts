@@ -110,10 +110,18 @@ function drive(s: Setup, v: NestedVcpu): string[] {
   throw new Error('the program did not finish');
 }
 
+/** What a run of the program leaves. */
+interface Run {
+  log: string[];
+  regs: Record<string, bigint>;
+  memory: Uint8Array[];
+  traffic: L0['stats']['stateBytes'];
+}
+
 /** Register names compared at the end (GSB names; pt_regs / hv_guest_state offsets for v1). */
 const GPRS = Array.from({ length: 32 }, (_, n) => `GPR${n}`);
 
-function runV1(): { log: string[]; regs: Record<string, bigint>; memory: Uint8Array[] } {
+function runV1(): Run {
   const s = setup();
   const table = new V1PartitionTable(s.port, s.l0.ram, s.pages, 0);
   const lpid = table.allocLpid();
@@ -136,10 +144,10 @@ function runV1(): { log: string[]; regs: Record<string, bigint>; memory: Uint8Ar
   regs.XER = v.reg(Regs.XER);
   regs.CR = v.reg(Regs.CCR);
   regs.IC = v.hv(Hv.IC);
-  return { log, regs, memory: dataPages(s) };
+  return { log, regs, memory: dataPages(s), traffic: s.l0.stats.stateBytes };
 }
 
-function runV2(): { log: string[]; regs: Record<string, bigint>; memory: Uint8Array[] } {
+function runV2(): Run {
   const s = setup();
   const guest = createGuest(s.l0);
   expect(hcall(s.l0, Hcall.H_GUEST_CREATE_VCPU, 0, guest, 0).rc).toBe(H.SUCCESS);
@@ -166,7 +174,7 @@ function runV2(): { log: string[]; regs: Record<string, bigint>; memory: Uint8Ar
   const got = getState(s.l0, guest, 0, [...GPRS, 'NIA', 'MSR', 'LR', 'CTR', 'XER', 'CR', 'IC']);
   const regs: Record<string, bigint> = {};
   for (const [k, val] of Object.entries(got)) regs[k] = BigInt(val as bigint | number); // CR is a u32
-  return { log, regs, memory: dataPages(s) };
+  return { log, regs, memory: dataPages(s), traffic: s.l0.stats.stateBytes };
 }
 
 /** The bytes of the 64 data pages through the L2's tree (in whichever frames L1 chose). */
@@ -193,6 +201,24 @@ describe('the same L2 program under v1 and v2', () => {
     expect(v1.regs).toEqual(v2.regs);
     expect(v1.regs.GPR27).not.toBe(0n); // adde accumulated a carry: XER[CA] was really used
     expect(v1.memory).toEqual(v2.memory);
+  });
+
+  it('bytes of vCPU state moved per exit: v1 both structures each way, v2 only the run buffers', () => {
+    const v1 = runV1();
+    const v2 = runV2();
+    const entries = v1.log.length;
+    expect(v1.traffic.v1).toEqual({ read: entries * 600, written: entries * 600, entries });
+    expect(v1.traffic.v2).toEqual({ read: 0, written: 0, entries: 0 });
+    expect(v2.traffic.v2.entries).toBe(entries);
+    // v2 reads the run input buffer (empty, or L1's two hcall results) and writes the output
+    // buffer (10 GPRs for an hcall, 5 elements for an HDSI): a few dozen bytes per exit.
+    const v2PerExit = (v2.traffic.v2.read + v2.traffic.v2.written) / entries;
+    expect(v2PerExit).toBeGreaterThan(8);
+    expect(v2PerExit).toBeLessThan(200);
+    // The final GET_STATE of 39 registers is counted too (outside the entries).
+    console.log(
+      `bytes per exit: v1 ${(v1.traffic.v1.read + v1.traffic.v1.written) / entries}, v2 ${v2PerExit.toFixed(1)} (${entries} exits)`,
+    );
   });
 });
 

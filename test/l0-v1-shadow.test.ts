@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { encode } from '../cores/encode.js';
 import type { L0 } from '../hypervisor/l0/l0.js';
 import { VG } from '../hypervisor/l0/v1/host.js';
-import { v1Seats } from '../hypervisor/l0/v1/seat.js';
 import { treeCensus } from '../hypervisor/l0/v1/shadow-table.js';
 import { H, Hcall, RptTarget, RptType, StorageFault, Vector } from '../hypervisor/papr.js';
 import { Perm, RcMode } from '../mem/radix.js';
@@ -55,16 +54,7 @@ function twoFrames(r: V1Rig): void {
   r.l0.ram.dv.setUint32(NEW, 0x2222, true);
 }
 
-const counters = (r: V1Rig) =>
-  v1Seats(r.host).reduce(
-    (a, s) => ({
-      fixed: a.fixed + s.shadow.counters.fixed,
-      forwarded: a.forwarded + s.shadow.counters.forwarded,
-      uncached: a.uncached + s.shadow.counters.uncached,
-      noMemory: a.noMemory + s.shadow.counters.noMemory,
-    }),
-    { fixed: 0, forwarded: 0, uncached: 0, noMemory: 0 },
-  );
+const counters = (r: V1Rig) => ({ ...r.l0.stats.shadowFaults });
 const census = (r: V1Rig) => treeCensus(r.host, Atomics.load(r.host.w, r.host.guestWord(r.lpid, VG.ROOT)));
 
 describe('after an invalidation returns, the L2 never reaches the old frame', () => {

@@ -6,6 +6,7 @@ import { hEnterNested } from '../v1/enter-nested.js';
 import { withV1Nested } from '../v1/rpt-nested.js';
 import { hSetPartitionTable } from '../v1/set-partition-table.js';
 import { hTlbInvalidate } from '../v1/tlb-invalidate.js';
+import { countRunTraffic, countStateTraffic } from '../v1/traffic.js';
 import { hGuestGetCapabilities, hGuestSetCapabilities } from './capabilities.js';
 import { hGuestCreate } from './guest-create.js';
 import { hGuestCreateVcpu } from './guest-create-vcpu.js';
@@ -20,9 +21,10 @@ export const HCALL_HANDLERS: ReadonlyMap<number, HcallHandler> = new Map<number,
   [Hcall.H_GUEST_CREATE, hGuestCreate],
   [Hcall.H_GUEST_CREATE_VCPU, hGuestCreateVcpu],
   [Hcall.H_GUEST_DELETE, hGuestDelete],
-  [Hcall.H_GUEST_GET_STATE, hGuestGetState],
-  [Hcall.H_GUEST_SET_STATE, hGuestSetState],
-  [Hcall.H_GUEST_RUN_VCPU, hGuestRunVcpu],
+  // Wrapped to count the state they move (L0Stats.stateBytes, for the v1/v2 bench).
+  [Hcall.H_GUEST_GET_STATE, countStateTraffic(hGuestGetState, true)],
+  [Hcall.H_GUEST_SET_STATE, countStateTraffic(hGuestSetState, false)],
+  [Hcall.H_GUEST_RUN_VCPU, countRunTraffic(hGuestRunVcpu)],
   [Hcall.H_RPT_INVALIDATE, withV1Nested(hRptInvalidate)],
   // nested v1 (hypervisor/l0/v1/)
   [Hcall.H_SET_PARTITION_TABLE, hSetPartitionTable],

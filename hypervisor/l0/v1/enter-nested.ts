@@ -89,6 +89,10 @@ export const hEnterNested: HcallHandler = (l0, r, core) => {
     // Both structures go back whole (the fields L0 did not change keep L1's values).
     ram.u8.set(seat.hv.subarray(0, hvBytes), hvAddr);
     ram.u8.set(seat.regs, regsAddr);
+    const t = l0.stats.stateBytes.v1;
+    t.read += hvBytes + REGS_BYTES;
+    t.written += hvBytes + REGS_BYTES;
+    t.entries++;
   } finally {
     host.release(slot, core);
   }

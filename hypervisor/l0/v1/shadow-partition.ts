@@ -34,18 +34,6 @@ import { Install, installLeaf, ShadowHit, shadowShift, shadowWalk, Walk } from '
 /** Fills that keep racing control operations give up after this many walks (then: an uncached answer). */
 const MAX_FILL_ATTEMPTS = 64;
 
-/** What the fault handler did, for L0Stats (counted per core, merged by the runtime). */
-export interface ShadowCounters {
-  /** Shadow faults L0 fixed from L1's tree with no exit. */
-  fixed: number;
-  /** Shadow faults forwarded to L1 as an exit (L1's tree lacks the translation or its rights). */
-  forwarded: number;
-  /** Translations answered without a shadow entry (a conflicting or in-flux entry, or no shadow memory). */
-  uncached: number;
-  /** Of those, for lack of shadow memory. */
-  noMemory: number;
-}
-
 /** One core's translation of the v1 L2 it runs. */
 export class ShadowPartition implements Partition {
   cause = 0;
@@ -56,7 +44,6 @@ export class ShadowPartition implements Partition {
    */
   prtableL2ra = -1;
   prtableAddr = -1;
-  readonly counters: ShadowCounters = { fixed: 0, forwarded: 0, uncached: 0, noMemory: 0 };
   private lpid = 0;
   private shadowLpid = 0;
   private rootAt = 0;
@@ -122,6 +109,7 @@ export class ShadowPartition implements Partition {
     const t = this.t;
     const opts = this.l0.config.walk;
     const store = access === Access.Write ? StorageFault.ISSTORE : 0;
+    const counters = this.l0.stats.shadowFaults;
     for (let attempt = 0; attempt < MAX_FILL_ATTEMPTS; attempt++) {
       const epoch0 = Atomics.load(hw, this.epochAt);
       this.loadL1Root();
@@ -130,7 +118,7 @@ export class ShadowPartition implements Partition {
       if (Atomics.load(hw, this.epochAt) !== epoch0) continue;
       if (!ok) {
         if (t.machineCheck && t.entry + 8 <= ram.size) return this.machineCheckFault();
-        this.counters.forwarded++;
+        counters.forwarded++;
         this.machineCheck = false;
         if (t.machineCheck) {
           // A table of L1's is outside L1 RAM: L0 cannot read it.
@@ -150,17 +138,17 @@ export class ShadowPartition implements Partition {
       const got = installLeaf(host, this.lpid, root, l2ra, t.l1ra, shift, flags, epoch0);
       if (got === Install.RETRY) continue;
       if (got !== Install.OK) {
-        this.counters.uncached++;
-        if (got === Install.NO_MEMORY) this.counters.noMemory++;
+        counters.uncached++;
+        if (got === Install.NO_MEMORY) counters.noMemory++;
         if (Atomics.load(hw, this.epochAt) !== epoch0) continue;
       }
-      this.counters.fixed++;
+      counters.fixed++;
       this.mmu.tlb.fill(this.shadowLpid, l2ra as L2RA, t.l1ra, access);
       return t.l1ra;
     }
     // Control operations kept landing mid-walk: let L1 see a fault; it finds the page mapped and
     // runs the vCPU again (the address space treats a mapped page's fault as stale).
-    this.counters.forwarded++;
+    counters.forwarded++;
     this.machineCheck = false;
     this.cause = StorageFault.NOPTE | store;
     return -1;
