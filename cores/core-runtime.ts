@@ -1,0 +1,340 @@
+/**
+ * One simulated core of the multicore runtime, as it runs inside its worker thread: it steps the
+ * L1 vCPU loops the coordinator placed on it, one turn at a time, and serves their per-vCPU hcalls
+ * (H_GUEST_RUN_VCPU, a vCPU's own GET/SET_STATE, H_RPT_INVALIDATE) with its own view of L0 on the
+ * shared partition state, so an exit never leaves the thread (docs/architecture.md, "The
+ * multicore runtime"). Global hcalls and L1 services go to the coordinator (CoordinatorLink).
+ *
+ * A turn: take a loop (RUNNER compare-exchange in L1's loop table), catch up with the machine's
+ * timebase, step it until it yields, ends, or has run for a time slice, give it back. Between
+ * turns the core looks at its control words (stop, placement changes) and, every YIELD_MS, lets
+ * its event loop run so the control plane (comlink) is answered.
+ *
+ * Invoked from: cores/worker.ts.
+ */
+import { L0 } from '../hypervisor/l0/l0.js';
+import { L, LoopState, LoopTable } from '../hypervisor/l1/loop-table.js';
+import { RemoteGuestEvents, RemoteGuestMemory } from '../hypervisor/l1/remote-services.js';
+import { RunInput, RunOutput } from '../hypervisor/l1/run-buffers.js';
+import { V2Vcpu } from '../hypervisor/l1/v2-vcpu.js';
+import { type L0Port, L1VcpuLoop, Step } from '../hypervisor/l1/vcpu-loop.js';
+import { Hcall, StateFlags } from '../hypervisor/papr.js';
+import { SplitMix32 } from '../hypervisor/prng.js';
+import type { GuestRam } from '../mem/ram.js';
+import type { CoreLoad, CoreReport, LoopCounters } from '../src/protocol.js';
+import { CoordinatorLink } from './coordinator-link.js';
+import { C, CoreControl, CoreState } from './core-control.js';
+import { R } from './vcpu.js';
+
+/** How often the core lets its event loop run (control plane), in ms of wall time. */
+const YIELD_MS = 20;
+/** Longest an idle core sleeps before it looks at its placement again (ms). */
+const IDLE_MS = 50;
+/** Steps of one loop in one turn at most, so that short exits do not starve a core's other loops. */
+const TURN_STEPS = 256;
+
+/** Hcalls a core serves itself (per-vCPU); every other one goes to the coordinator. */
+const LOCAL_HCALLS = new Set<number>([
+  Hcall.H_GUEST_RUN_VCPU,
+  Hcall.H_GUEST_GET_STATE,
+  Hcall.H_GUEST_SET_STATE,
+  Hcall.H_RPT_INVALIDATE,
+]);
+/** SET_STATE's guest-wide flag, high word (guest records are written by the coordinator only). */
+const GUEST_WIDE_HI = Number(StateFlags.GUEST_WIDE >> 32n);
+
+/** A loop as this core rebuilt it, with its counters. */
+interface LocalLoop {
+  loopId: number;
+  loop: L1VcpuLoop;
+  counters: LoopCounters;
+}
+
+export class CoreRuntime {
+  readonly index: number;
+  private readonly l0: L0;
+  private readonly table: LoopTable;
+  private readonly control: CoreControl;
+  private readonly link: CoordinatorLink;
+  private readonly ram: GuestRam;
+  private readonly port: L0Port;
+  private readonly local: (LocalLoop | undefined)[] = [];
+  /** Counters of loops this core stepped and no longer holds (entry reused by a later loop). */
+  private readonly retired: LoopCounters[] = [];
+  /** Entries placed on this core, as last read from the loop table. */
+  private placed: number[] = [];
+  private placedSeq = -1;
+  private next = 0;
+  private readonly rng: SplitMix32 | undefined;
+  private steps = 0;
+  private instructions = 0;
+  private runningSeconds = 0;
+  private idleSeconds = 0;
+  private migrationsIn = 0;
+  private stopRequested = false;
+  /** What the core was doing when a turn threw (before the turn's cleanup forgot it). */
+  private crashInfo: string | undefined;
+  private crashEntry = -1;
+
+  constructor(private readonly load: CoreLoad) {
+    this.index = load.index;
+    this.l0 = L0.attach(load.l0, load.index);
+    this.ram = this.l0.ram;
+    this.table = LoopTable.attach(load.loops);
+    this.control = CoreControl.attach(load.control);
+    this.link = new CoordinatorLink(load.requests, load.replies);
+    this.rng = load.seed === undefined ? undefined : new SplitMix32(load.seed);
+    const l0 = this.l0;
+    const link = this.link;
+    this.port = {
+      hcall: (r, core) => {
+        const op = r.num(3);
+        if (LOCAL_HCALLS.has(op) && !(op === Hcall.H_GUEST_SET_STATE && (r.hi(4) & GUEST_WIDE_HI) !== 0))
+          return l0.hcall(r, core);
+        return link.hcall(r, -1);
+      },
+      timebase: (core) => l0.seat(core).core.tb,
+    };
+  }
+
+  /** Asks the core to stop after its current turn (control plane). */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** Runs until the coordinator (or `stop`) says stop; returns the final report. */
+  async run(): Promise<CoreReport> {
+    const me = this.index;
+    const ctl = this.control;
+    ctl.set(me, C.STATE, CoreState.IDLE);
+    let lastYield = performance.now();
+    const crashAt = this.load.crash?.afterSteps ?? -1;
+    for (;;) {
+      if (this.stopRequested || ctl.get(me, C.STOP) !== 0) break;
+      const e = this.pick();
+      if (e < 0) {
+        await this.idle();
+        lastYield = performance.now();
+        continue;
+      }
+      this.turn(e, crashAt >= 0 && this.steps >= crashAt);
+      const now = performance.now();
+      if (now - lastYield > YIELD_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
+    }
+    ctl.set(me, C.STATE, CoreState.STOPPED);
+    return this.report();
+  }
+
+  /** The core's counters so far. */
+  report(): CoreReport {
+    const loops = [...this.retired];
+    for (const l of this.local) if (l) loops.push(l.counters);
+    const s = this.l0.stats;
+    return {
+      index: this.index,
+      steps: this.steps,
+      instructions: this.instructions,
+      runningSeconds: this.runningSeconds,
+      waitingSeconds: this.link.waitingSeconds,
+      idleSeconds: this.idleSeconds,
+      migrationsIn: this.migrationsIn,
+      l0: {
+        hcalls: s.hcalls,
+        exits: s.exits,
+        vcpus: s.vcpus,
+        instructions: s.instructions,
+        invalidations: s.invalidations,
+        ackWaits: s.ackWaits,
+        violations: s.violations,
+        violationCount: s.violationCount,
+        stateBytes: s.stateBytes,
+        shadowFaults: s.shadowFaults,
+      },
+      loops,
+    };
+  }
+
+  /** One turn of loop entry `e` on this core (`crash`: test-only, fail inside it). */
+  private turn(e: number, crash: boolean): void {
+    const me = this.index;
+    const ctl = this.control;
+    const l = this.loopAt(e);
+    const seat = this.l0.seat(me);
+    // One clock for the machine: a core that fell behind catches up (as if it had been idle), so
+    // a vCPU never sees its timebase go back when it moves to another core.
+    const clock = Math.max(ctl.latestTimebase(), this.table.lastTb(e));
+    if (clock > seat.core.tb) seat.core.tb = clock;
+    ctl.set(me, C.ENTRY, e);
+    ctl.set(me, C.GUEST, l.loop.guestId);
+    ctl.set(me, C.VCPU, l.loop.vcpuId);
+    ctl.set(me, C.STATE, CoreState.STEPPING);
+    const stats = this.l0.stats;
+    const i0 = stats.instructions;
+    const t0 = performance.now();
+    const slice = this.l0.config.sliceInstructions;
+    let steps = 0;
+    try {
+      if (crash) this.injectCrash();
+      for (;;) {
+        const st = l.loop.step(me);
+        steps++;
+        if (st !== Step.RUN || steps >= TURN_STEPS || stats.instructions - i0 >= slice) break;
+        if (ctl.get(me, C.STOP) !== 0 || this.table.home(e) !== me) break;
+      }
+    } catch (err) {
+      this.crashInfo = this.describe();
+      this.crashEntry = e;
+      throw err;
+    } finally {
+      const seconds = (performance.now() - t0) / 1000;
+      const retired = stats.instructions - i0;
+      this.table.setLastTb(e, seat.core.tb);
+      this.table.release(e, me);
+      // Moved away during the turn: its new core may be idle waiting for it.
+      const home = this.table.home(e);
+      if (home !== me && home >= 0) ctl.poke(home);
+      ctl.set(me, C.ENTRY, -1);
+      ctl.set(me, C.STATE, CoreState.IDLE);
+      this.steps += steps;
+      this.instructions += retired;
+      this.runningSeconds += seconds;
+      l.counters.steps += steps;
+      l.counters.instructions += retired;
+      l.counters.runningSeconds += seconds;
+      ctl.set(me, C.STEPS, this.steps);
+      ctl.setInstructions(me, this.instructions);
+      ctl.setTimebase(me, seat.core.tb);
+    }
+  }
+
+  /**
+   * The next loop placed on this core that is runnable and not being stepped elsewhere (taken by
+   * this call), or −1. Round robin over the placed loops, or a seeded choice.
+   */
+  private pick(): number {
+    const me = this.index;
+    const seq = this.control.get(me, C.ASSIGN_SEQ);
+    if (seq !== this.placedSeq) {
+      this.placedSeq = seq;
+      const placed: number[] = [];
+      for (let e = 0; e < this.table.capacity; e++)
+        if (this.table.home(e) === me && this.table.state(e) === LoopState.RUNNABLE) placed.push(e);
+      this.placed = placed;
+    }
+    const p = this.placed;
+    const n = p.length;
+    if (n === 0) return -1;
+    const start = this.rng ? this.rng.below(n) : this.next % n;
+    for (let k = 0; k < n; k++) {
+      const e = p[(start + k) % n]!;
+      if (this.table.state(e) !== LoopState.RUNNABLE || this.table.home(e) !== me) continue;
+      if (!this.table.tryTake(e, me)) continue;
+      this.next = start + k + 1;
+      return e;
+    }
+    return -1;
+  }
+
+  /** Sleeps until the coordinator changes this core's placement (or IDLE_MS pass). */
+  private async idle(): Promise<void> {
+    const me = this.index;
+    const ctl = this.control;
+    const seq = ctl.get(me, C.ASSIGN_SEQ);
+    // Looked at the placement since the last poke: nothing runnable, so wait for the next poke.
+    if (seq !== this.placedSeq) return;
+    const t0 = performance.now();
+    const r = (
+      Atomics as unknown as {
+        waitAsync(a: Int32Array, i: number, v: number, ms: number): { async: boolean; value: unknown };
+      }
+    ).waitAsync(ctl.w, ctl.at(me, C.ASSIGN_SEQ), seq, IDLE_MS);
+    if (r.async) await r.value;
+    // Runnable loops may have become free (their previous core released them): look again.
+    this.placedSeq = -1;
+    this.idleSeconds += (performance.now() - t0) / 1000;
+  }
+
+  /** The loop of entry `e`, rebuilt on this core when it first comes here (or the entry was reused). */
+  private loopAt(e: number): LocalLoop {
+    const t = this.table;
+    const loopId = t.get(e, L.LOOP_ID);
+    const have = this.local[e];
+    if (have && have.loopId === loopId) return have;
+    if (have) this.retired.push(have.counters);
+    const guestId = t.get(e, L.GUEST_ID);
+    const vcpuId = t.get(e, L.VCPU_ID);
+    const counters: LoopCounters = {
+      loopId,
+      guestId,
+      vcpuId,
+      steps: 0,
+      exits: new Map(),
+      l2hcalls: new Map(),
+      instructions: 0,
+      runningSeconds: 0,
+    };
+    if (t.get(e, L.STEPS) > 0) this.migrationsIn++;
+    const vcpu = new V2Vcpu(
+      this.port,
+      guestId,
+      vcpuId,
+      new RunInput(this.ram, t.get(e, L.IN_ADDR) >>> 0, t.get(e, L.IN_BYTES)),
+      new RunOutput(this.ram, t.get(e, L.OUT_ADDR) >>> 0, t.get(e, L.OUT_BYTES)),
+    );
+    const loop = new L1VcpuLoop(
+      this.port.timebase,
+      guestId,
+      vcpuId,
+      vcpu,
+      new RemoteGuestMemory(this.link, e, this.ram, t.root(e)),
+      new RemoteGuestEvents(this.link, e, t, guestId, counters),
+      t.get(e, L.HDEC_TICKS),
+      t,
+      e,
+    );
+    const l = { loopId, loop, counters };
+    this.local[e] = l;
+    return l;
+  }
+
+  /**
+   * Test-only fault injection (CoreLoad.crash): fail in the middle of a turn, the way a nestsim bug
+   * (an exception) or a dead thread (the loop and the core's words left as they were) would.
+   */
+  private injectCrash(): never {
+    if (this.load.crash!.how === 'exit') process.exit(70);
+    throw new Error(`injected crash after ${this.steps} steps`);
+  }
+
+  /** What the core was doing, for a crash report: guest, vCPU and NIA of the loop it stepped. */
+  describe(): string {
+    const me = this.index;
+    const e = this.control.get(me, C.ENTRY);
+    if (e < 0) return `core ${me} (between vCPUs)`;
+    const guest = this.control.get(me, C.GUEST);
+    const vcpu = this.control.get(me, C.VCPU);
+    const slot = this.l0.parts.slotOf(guest, vcpu);
+    let nia = 'unknown';
+    if (slot >= 0) {
+      const w = this.l0.vcpu(slot).w;
+      nia = `0x${(w[R.NIA]! >>> 0).toString(16).padStart(8, '0')}${(w[R.NIA + 1]! >>> 0).toString(16).padStart(8, '0')}`;
+    }
+    return `core ${me}, guest ${guest} vCPU ${vcpu}, NIA ${nia}`;
+  }
+
+  /** Sends the crash report (best effort) and releases what the core held. */
+  crashed(err: unknown): void {
+    const me = this.index;
+    const what = `${this.crashInfo ?? this.describe()}: ${(err as Error)?.stack ?? String(err)}`;
+    this.control.set(me, C.STATE, CoreState.CRASHED);
+    this.l0.acks?.leave(me);
+    try {
+      this.link.crash(this.crashEntry, what);
+    } catch {
+      // the coordinator learns of the crash from the worker's failure too
+    }
+  }
+}
