@@ -141,18 +141,8 @@ export class CoreRuntime {
       waitingSeconds: this.link.waitingSeconds,
       idleSeconds: this.idleSeconds,
       migrationsIn: this.migrationsIn,
-      l0: {
-        hcalls: s.hcalls,
-        exits: s.exits,
-        vcpus: s.vcpus,
-        instructions: s.instructions,
-        invalidations: s.invalidations,
-        ackWaits: s.ackWaits,
-        violations: s.violations,
-        violationCount: s.violationCount,
-        stateBytes: s.stateBytes,
-        shadowFaults: s.shadowFaults,
-      },
+      // Structured-cloned to the coordinator: every counter field, Maps included.
+      l0: s,
       loops,
     };
   }
@@ -181,8 +171,9 @@ export class CoreRuntime {
       for (;;) {
         const st = l.loop.step(me);
         steps++;
+        ctl.setInstructions(me, this.instructions + stats.instructions - i0);
         if (st !== Step.RUN || steps >= TURN_STEPS || stats.instructions - i0 >= slice) break;
-        if (ctl.get(me, C.STOP) !== 0 || this.table.home(e) !== me) break;
+        if (ctl.get(me, C.STOP) !== 0 || this.table.home(e) !== me || this.overLimit()) break;
       }
     } catch (err) {
       this.crashInfo = this.describe();
@@ -216,6 +207,8 @@ export class CoreRuntime {
    */
   private pick(): number {
     const me = this.index;
+    // The run's instruction limit is reached: the coordinator is about to stop every guest.
+    if (this.overLimit()) return -1;
     const seq = this.control.get(me, C.ASSIGN_SEQ);
     if (seq !== this.placedSeq) {
       this.placedSeq = seq;
@@ -236,6 +229,11 @@ export class CoreRuntime {
       return e;
     }
     return -1;
+  }
+
+  /** True once the cores together retired the run's instruction limit. */
+  private overLimit(): boolean {
+    return this.control.totalInstructions() >= this.load.maxInstructions;
   }
 
   /** Sleeps until the coordinator changes this core's placement (or IDLE_MS pass). */

@@ -240,6 +240,7 @@ export class MulticoreSimulation extends SimulationBase {
         control: this.control.sab,
         requests: this.requests[k]!,
         replies: this.replies[k]!,
+        maxInstructions: this.opts.maxInstructions,
         ...(this.mopts.seed === undefined ? {} : { seed: this.mopts.seed * 31 + k }),
         ...(crash ? { crash: { afterSteps: crash.afterSteps, how: crash.how } } : {}),
       });

@@ -99,6 +99,8 @@ export interface CoreLoad {
   control: SharedArrayBuffer;
   requests: ChannelShared;
   replies: ChannelShared;
+  /** The run's instruction limit over all cores: a core stops taking loops once it is reached. */
+  maxInstructions: number;
   /** Seed of the core's own choices (which of its loops to step next); undefined: round robin. */
   seed?: number;
   /** Test-only fault injection: crash this core (see CrashInjection). */
