@@ -6,9 +6,11 @@
  * operations on a guest's shadow tree: flush a range, drop the whole tree, re-read the PATE.
  *
  * Freeing a replaced shadow tree needs a grace period: a core running one of the guest's vCPUs
- * may be walking or filling the old tree. The old root is put on the guest's retired list and
- * freed once no core holds any of the guest's vCPU slots (a core only touches the tree inside a
- * run, holding a slot; a run that starts later reads the new root). Until then its memory stays.
+ * may be walking or filling the old tree. The old root goes on the guest's retired list and is
+ * freed once every core that may be inside it has passed a check point — which the invalidation
+ * that follows the replacement waits for when cores acknowledge (multicore runtime) — or, without
+ * acknowledgements, once no core holds any of the guest's vCPU slots (a core touches the tree only
+ * inside a run, holding a slot; a run that starts later reads the new root).
  */
 import { R } from '../../../cores/vcpu.js';
 import type { L0 } from '../l0.js';
@@ -179,15 +181,34 @@ function anyHeld(host: V1Host, lpid: number): boolean {
 }
 
 /**
- * Frees guest `lpid`'s retired shadow trees if no core can be inside them. Invoked from control
- * operations and from the end of every H_ENTER_NESTED that sees a non-empty list (cheap check).
+ * Frees guest `lpid`'s retired shadow trees if no core can be inside them. `acked`: the caller
+ * holds the guest's lock and has just completed an invalidation with acknowledgements (multicore
+ * runtime, L0.acks): every core that ran the L2 passed a check point since each listed tree was
+ * replaced, so all of them can go whoever holds a slot. Otherwise (invoked from the end of
+ * H_ENTER_NESTED, or without acks) they go only when no core holds one of the guest's slots.
  */
-export function drainRetired(host: V1Host, lpid: number): void {
+export function drainRetired(host: V1Host, lpid: number, acked = false): void {
   const w = host.w;
   const head = host.guestWord(lpid, VG.RETIRED);
-  if (Atomics.load(w, head) === 0 || anyHeld(host, lpid)) return;
-  // Take the whole list (another drainer may race: the exchange gives it to one of us).
+  if (Atomics.load(w, head) === 0) return;
+  // Take the whole list first (a racing drainer gets what we do not), then look for holders: a
+  // core that held a slot while one of these trees was current either still holds it (put the
+  // list back) or has released it; a core that takes a slot later reads the current root.
   let root = Atomics.exchange(w, head, 0);
+  if (root === 0) return;
+  if (!acked && anyHeld(host, lpid)) {
+    let tail = root;
+    let next = Atomics.load(w, host.linkWord(tail));
+    while (next !== 0) {
+      tail = next;
+      next = Atomics.load(w, host.linkWord(tail));
+    }
+    for (;;) {
+      const first = Atomics.load(w, head);
+      Atomics.store(w, host.linkWord(tail), first);
+      if (Atomics.compareExchange(w, head, first, root) === first) return;
+    }
+  }
   while (root !== 0) {
     const next = Atomics.load(w, host.linkWord(root));
     freeTree(host, root);
@@ -256,7 +277,7 @@ export function flushLpid(host: V1Host, l0: L0, lpid: number, ric: number): void
     if (!remove) {
       dropTree(host, lpid);
       invalidate(l0, lpid);
-      drainRetired(host, lpid);
+      drainRetired(host, lpid, l0.acks !== null);
     }
   } finally {
     host.unlock(lpid);
