@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encode } from '../cores/encode.js';
+import { R } from '../cores/vcpu.js';
 import { HV_FIELDS, type Hv, REGS_FIELDS } from '../hypervisor/l0/v1/structs.js';
 import { H, Hcall, StorageFault, Vector } from '../hypervisor/papr.js';
 import { SplitMix32 } from '../hypervisor/prng.js';
@@ -267,6 +268,43 @@ describe('state across an entry', () => {
     expect(getHv(l0, 'IC')).toBe(7n + 4n);
     expect(getHv(l0, 'PURR')).toBe(100n + 4n);
     expect(getReg(l0, 'MSR')).toBe(L2_MSR); // SRR1 of the sc: ME set, HV clear
+  });
+
+  it('the TB offset applies to the L2’s timebase (mfspr TB)', () => {
+    const { l0 } = v1Rig();
+    setHv(l0, 'TB_OFFSET', 1_000_000_000n);
+    program(l0, CODE, [e.mfspr!(5, 268), e.sc!(1)]);
+    const tb = l0.seat(0).core.tb;
+    expect(enterAt(l0, CODE).rc).toBe(Vector.SYSTEM_CALL);
+    const l2tb = Number(getReg(l0, 'GPR5'));
+    expect(l2tb - 1_000_000_000).toBeGreaterThanOrEqual(tb);
+    expect(l2tb - 1_000_000_000).toBeLessThan(tb + 10);
+  });
+
+  it('what the L2 runs with is sanitised (LPCR mask, AIL, TC; HFSCR; DAWRX, CIABR; MSR) and L1’s values come back', () => {
+    const r = v1Rig({ v1: { l1Hfscr: 0x19f } });
+    const { l0 } = r;
+    const lpcr = 0x0070_0000_0000_0000n | 0x0200_0000n | 0x0100_0000n | 0x200n | 0x2_0000n | 0x8n | 0x1n; // DPFD ILE AIL=2 TC LD LPES1 HDICE
+    setHv(l0, 'LPCR', lpcr);
+    setHv(l0, 'HFSCR', 0x0300_0000_0000_ffffn);
+    setHv(l0, 'DAWRX0', 0x7n);
+    setHv(l0, 'CIABR', 0x1000_0003n);
+    setHv(l0, 'DAWRX1', 0x5n);
+    program(l0, CODE, [0x0000_0456]);
+    expect(enterAt(l0, CODE).rc).toBe(Vector.HV_EMULATION_ASSIST);
+    const slot = Atomics.load(r.host.w, r.host.mapIndex(1, 0)) - 1;
+    const v = r.host.vcpu(slot);
+    // L1's LPCR outside the mask is L0's (HR UPRT GTSE HVICE HDICE); AIL=2 and TC cleared; LPES from L1.
+    expect(v.get64(R.LPCR)).toBe(
+      0x0070_0000_0000_0000n | 0x0200_0000n | 0x2_0000n | 0x8n | 0x0050_0400n | 0x3n,
+    );
+    expect(v.get64(R.HFSCR)).toBe(0x0300_0000_0000_019fn); // cause kept, facilities ∩ permitted
+    expect(v.get(0x2005)).toBe(0x3n); // DAWRX0 without HYP
+    expect(v.get(0x1032)).toBe(0x1000_0000n); // CIABR without hypervisor matching
+    expect(v.get(0x2006)).toBe(0x1n);
+    expect(getHv(l0, 'LPCR')).toBe(lpcr);
+    expect(getHv(l0, 'HFSCR')).toBe(0x0300_0000_0000_ffffn);
+    expect(getHv(l0, 'CIABR')).toBe(0x1000_0003n);
   });
 
   it('version 1 structures: 232 bytes read and written, DAWR1/DAWRX1 untouched', () => {
