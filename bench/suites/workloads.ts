@@ -1,7 +1,7 @@
 /**
- * Compiled workloads: guest MIPS of the C programs in guests/bin run the way `nestsim exec` runs
- * them (L1 model, L0 hcalls, demand paging, one core in the deterministic mode), and the wall-time
- * ratio against qemu-ppc64le on the same ELF in the same run when QEMU is installed.
+ * Compiled workloads: guest MIPS of the C programs in guests/bin through the L1 model and L0
+ * hcalls as `nestsim exec` runs them, but in the deterministic mode (one core, demand paging), and
+ * the wall-time ratio against qemu-ppc64le on the same ELF in the same run when QEMU is installed.
  *
  * The programs retire only a few million instructions each, so one sample runs REPS copies as
  * separate guests of one simulation, and QEMU runs the ELF REPS times; both figures include their
