@@ -16,7 +16,10 @@ export interface CompareRow {
   new: number;
   /** new / old (null when old is 0). */
   ratio: number | null;
-  /** How much worse new is than old, as a fraction (negative: better); ±Infinity from a zero old. */
+  /**
+   * How much worse new is than old, as a fraction (negative: better); ±Infinity from a zero old
+   * (null in JSON).
+   */
   worse: number;
   verdict: 'regression' | 'improvement' | 'same';
   /** The new median lies inside the old run's p10–p90 range: the change may be noise. */
