@@ -9,6 +9,8 @@
  */
 import type { HcallRegs } from '../hypervisor/l0/regs.js';
 import type { ChannelShared } from '../mem/channel.js';
+import { WaitFor } from '../src/trace/layout.js';
+import type { TraceRecorder } from '../src/trace/recorder.js';
 import { ChannelReceiver, ChannelSender, ChannelStatus } from '../mem/channel.js';
 import { putText, REP, REQ, Req, type ReqKind, TEXT_BYTES } from '../src/protocol.js';
 
@@ -27,6 +29,9 @@ export class CoordinatorLink {
   private seq = 0;
   /** Seconds spent waiting for answers. */
   waitingSeconds = 0;
+  /** The core's trace recorder and timebase, when the run is traced (waits for replies). */
+  trace: TraceRecorder | null = null;
+  timebase: () => number = () => 0;
 
   constructor(requests: ChannelShared, replies: ChannelShared) {
     this.tx = new ChannelSender(requests);
@@ -114,10 +119,16 @@ export class CoordinatorLink {
   }
 
   private call(): void {
-    this.send();
     const t0 = performance.now();
+    this.send();
+    const r0 = performance.now();
     const st = this.rx.receive(this.rep, 0, REPLY_DEADLINE_MS);
-    this.waitingSeconds += (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    this.waitingSeconds += (t1 - r0) / 1000;
+    if (this.trace !== null) {
+      const tb = this.timebase();
+      this.trace.wait(WaitFor.COORDINATOR_REPLY, tb, tb, t0 * 1000, t1 * 1000);
+    }
     if (st !== ChannelStatus.Ok)
       throw new Error(`coordinator did not answer within ${REPLY_DEADLINE_MS} ms (${st})`);
     if (this.rep[REP.SEQ] !== this.seq)

@@ -22,6 +22,8 @@ import { Hcall, StateFlags } from '../hypervisor/papr.js';
 import { SplitMix32 } from '../hypervisor/prng.js';
 import type { GuestRam } from '../mem/ram.js';
 import type { CoreLoad, CoreReport, LoopCounters } from '../src/protocol.js';
+import { WaitFor } from '../src/trace/layout.js';
+import { TraceRecorder } from '../src/trace/recorder.js';
 import { CoordinatorLink } from './coordinator-link.js';
 import { C, CoreControl, CoreState } from './core-control.js';
 import { R } from './vcpu.js';
@@ -72,6 +74,8 @@ export class CoreRuntime {
   private idleSeconds = 0;
   private migrationsIn = 0;
   private stopRequested = false;
+  /** This core's trace recorder, or null when the run is not traced. */
+  private readonly trace: TraceRecorder | null = null;
   /** What the core was doing when a turn threw (before the turn's cleanup forgot it). */
   private crashInfo: string | undefined;
   private crashEntry = -1;
@@ -85,6 +89,13 @@ export class CoreRuntime {
     this.link = new CoordinatorLink(load.requests, load.replies);
     this.rng = load.seed === undefined ? undefined : new SplitMix32(load.seed);
     const l0 = this.l0;
+    if (load.trace) {
+      this.trace = new TraceRecorder(load.trace);
+      l0.trace = this.trace;
+      l0.traceCore = load.index;
+      this.link.trace = this.trace;
+      this.link.timebase = () => l0.seat(load.index).core.tb;
+    }
     const link = this.link;
     this.port = {
       hcall: (r, core) => {
@@ -252,7 +263,12 @@ export class CoreRuntime {
     if (r.async) await r.value;
     // Runnable loops may have become free (their previous core released them): look again.
     this.placedSeq = -1;
-    this.idleSeconds += (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    this.idleSeconds += (t1 - t0) / 1000;
+    if (this.trace !== null) {
+      const tb = this.l0.seat(me).core.tb;
+      this.trace.wait(WaitFor.IDLE, tb, tb, t0 * 1000, t1 * 1000);
+    }
   }
 
   /** The loop of entry `e`, rebuilt on this core when it first comes here (or the entry was reused). */
@@ -292,6 +308,7 @@ export class CoreRuntime {
       t.get(e, L.HDEC_TICKS),
       t,
       e,
+      this.trace,
     );
     const l = { loopId, loop, counters };
     this.local[e] = l;

@@ -30,6 +30,9 @@ export interface AckWait {
   waitedFor: number;
   /** The core that missed the deadline, or −1. */
   late: number;
+  /** Bit k set when core k (0..31 / 32..63) had to ack (traces). */
+  ackedLo: number;
+  ackedHi: number;
 }
 
 /** The acknowledgement words of every core. */
@@ -84,6 +87,8 @@ export class InvalidationAcks {
   await(lpid: number, bumped: number, deadlineMs: number): AckWait {
     const w = this.words;
     let waitedFor = 0;
+    let ackedLo = 0;
+    let ackedHi = 0;
     const deadline = performance.now() + deadlineMs;
     for (let c = 0; c < this.cores; c++) {
       const ackAt = c * STRIDE + ACK;
@@ -95,13 +100,15 @@ export class InvalidationAcks {
         if (!counted) {
           counted = true;
           waitedFor++;
+          if (c < 32) ackedLo |= 1 << c;
+          else if (c < 64) ackedHi |= 1 << (c - 32);
         }
         const left = deadline - performance.now();
-        if (left <= 0) return { waitedFor, late: c };
+        if (left <= 0) return { waitedFor, late: c, ackedLo, ackedHi };
         // A short timed wait: the core may stop running lpid without acking (RUNNING → −1).
         Atomics.wait(w, ackAt, seen, Math.min(left, 1));
       }
     }
-    return { waitedFor, late: -1 };
+    return { waitedFor, late: -1, ackedLo, ackedHi };
   }
 }

@@ -23,6 +23,7 @@ import { L, LoopState } from '../hypervisor/l1/loop-table.js';
 import { SplitMix32 } from '../hypervisor/prng.js';
 import { ChannelReceiver, ChannelSender, createChannel, createDoorbell, Doorbell } from '../mem/channel.js';
 import { InvalidationAcks } from '../mem/invalidation.js';
+import type { TraceCollector } from './trace/collector.js';
 import { compiledFile } from './package-files.js';
 import {
   type CoreReport,
@@ -103,6 +104,7 @@ export class MulticoreSimulation extends SimulationBase {
   private readonly threads: Worker[] = [];
   /** Set once the cores are being shut down: a worker ending now is not a crash. */
   private closing = false;
+  private traceCollector: TraceCollector | undefined;
   private readonly regs = new HcallRegs();
   private readonly rec = new Int32Array(REQ.WORDS);
   private readonly rep = new Int32Array(REP.WORDS);
@@ -126,6 +128,15 @@ export class MulticoreSimulation extends SimulationBase {
 
   get instructions(): number {
     return this.control.totalInstructions();
+  }
+
+  override get traceBell(): SharedArrayBuffer {
+    return this.bell;
+  }
+
+  attachTrace(collector: TraceCollector): void {
+    if (collector.buffers.length < this.cores) throw new Error('trace collector has fewer buffers than cores');
+    this.traceCollector = collector;
   }
 
   coreActivity(): CoreActivity[] {
@@ -157,6 +168,7 @@ export class MulticoreSimulation extends SimulationBase {
       for (;;) {
         this.placeNewLoops();
         let handled = this.drain();
+        this.traceCollector?.drainIfNeeded();
         for (const g of this.l1.guests) if (g.finished && !g.deleted) this.deleteGuest(g);
         this.l1.reclaim();
         if (this.l1.guests.every((g) => g.deleted)) break;
@@ -241,6 +253,7 @@ export class MulticoreSimulation extends SimulationBase {
         requests: this.requests[k]!,
         replies: this.replies[k]!,
         maxInstructions: this.opts.maxInstructions,
+        ...(this.traceCollector ? { trace: this.traceCollector.buffers[k]! } : {}),
         ...(this.mopts.seed === undefined ? {} : { seed: this.mopts.seed * 31 + k }),
         ...(crash ? { crash: { afterSteps: crash.afterSteps, how: crash.how } } : {}),
       });

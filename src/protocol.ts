@@ -19,6 +19,7 @@ import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
 import type { L0SharedState } from '../hypervisor/l0/l0.js';
 import type { L0StatsData } from '../hypervisor/l0/stats.js';
 import type { ChannelShared } from '../mem/channel.js';
+import type { TraceBufferShared } from './trace/layout.js';
 
 /** Kinds of request records (word REQ.KIND). */
 export const Req = {
@@ -103,6 +104,8 @@ export interface CoreLoad {
   maxInstructions: number;
   /** Seed of the core's own choices (which of its loops to step next); undefined: round robin. */
   seed?: number;
+  /** This core's trace buffer when the run is traced (src/trace/). */
+  trace?: TraceBufferShared;
   /** Test-only fault injection: crash this core (see CrashInjection). */
   crash?: CrashInjection;
 }

@@ -12,6 +12,7 @@ import { type GuestSpec, L1 } from '../hypervisor/l1/l1.js';
 import type { L0Port, L1VcpuLoop } from '../hypervisor/l1/vcpu-loop.js';
 import { SplitMix32 } from '../hypervisor/prng.js';
 import { GuestRam, RAM_GRANULE } from '../mem/ram.js';
+import type { TraceCollector } from './trace/collector.js';
 
 /** L1 memory below this is L1's own (not handed to guests). */
 const L1_RESERVED = 0x10_0000;
@@ -87,6 +88,17 @@ export abstract class SimulationBase {
   /** What each core did (after run). */
   abstract coreActivity(): CoreActivity[];
 
+  /**
+   * Records the run into `collector` (one buffer per core; src/trace/). Call before adding guests;
+   * the caller drains and writes the trace after the run.
+   */
+  abstract attachTrace(collector: TraceCollector): void;
+
+  /** The doorbell a trace collector must ring so that the thread draining it wakes (multicore). */
+  get traceBell(): SharedArrayBuffer | undefined {
+    return undefined;
+  }
+
   /** Crashes of cores during the run, one report each (never any in the deterministic mode). */
   readonly crashes: string[] = [];
   /** vCPU loops moved between cores. */
@@ -125,6 +137,13 @@ export class Simulation extends SimulationBase {
 
   get instructions(): number {
     return this.l0.stats.instructions;
+  }
+
+  attachTrace(collector: TraceCollector): void {
+    const tr = collector.localRecorder(0);
+    this.l0.trace = tr;
+    this.l0.traceCore = 0;
+    this.l1.trace = tr;
   }
 
   coreActivity(): CoreActivity[] {

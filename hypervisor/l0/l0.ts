@@ -16,12 +16,17 @@ import { GUEST_ACCESS, type WalkOptions } from '../../mem/radix.js';
 import { GuestRam } from '../../mem/ram.js';
 import { DefaultLimits, H, Hcall, type Limits } from '../papr.js';
 import { SplitMix32 } from '../prng.js';
+import { HcallLevel, WaitFor } from '../../src/trace/layout.js';
+import { type TraceRecorder, wallMicros } from '../../src/trace/recorder.js';
 import { CoreSeat } from './core-seat.js';
 import { HCALL_HANDLERS } from './hcalls/index.js';
 import { G, Partitions } from './partitions.js';
 import type { HcallRegs } from './regs.js';
 import { makeGuestCheck, makeThreadCheck } from './state.js';
 import { L0Stats } from './stats.js';
+
+/** Hcalls whose r5 names a guest (for traces). */
+const TRACED_GUEST_HCALLS = new Set<number>([Hcall.H_GUEST_CREATE_VCPU, Hcall.H_GUEST_DELETE]);
 
 /** Hcalls whose r5/r6 name one vCPU (guest id, vCPU id). */
 const PER_VCPU_HCALLS = new Set<number>([
@@ -186,16 +191,31 @@ export class L0 {
     this.lastReason = '';
     // Per-vCPU hcalls are counted per vCPU too (GET/SET_STATE per exit is a number users watch).
     const perVcpu = PER_VCPU_HCALLS.has(opcode);
-    const guestId = perVcpu ? r.num(5) : 0;
-    const vcpuId = perVcpu ? r.num(6) : 0;
+    const guestId = perVcpu || TRACED_GUEST_HCALLS.has(opcode) ? r.num(5) : -1;
+    const vcpuId = perVcpu || opcode === Hcall.H_GUEST_CREATE_VCPU ? r.num(6) : -1;
+    const tr = core === this.traceCore ? this.trace : null;
+    const v0 = tr === null ? 0 : this.seat(core).core.tb;
+    const w0 = tr === null ? 0 : wallMicros();
     const rc = handler
       ? handler(this, r, core)
       : this.fail(H.FUNCTION, `hcall 0x${opcode.toString(16)} not offered`);
     r.setInt(3, rc);
     this.stats.hcall(opcode, rc);
     if (perVcpu && rc === H.SUCCESS) this.stats.vcpuHcall(guestId, vcpuId, opcode);
+    if (tr !== null) {
+      const guest = opcode === Hcall.H_GUEST_CREATE && rc === H.SUCCESS ? r.num(4) : guestId;
+      tr.hcall(HcallLevel.L1_TO_L0, guest, vcpuId, opcode, rc, v0, this.seat(core).core.tb, w0, wallMicros());
+    }
     return rc;
   }
+
+  /**
+   * The trace recorder of the core this view serves (`traceCore`), or null when the run is not
+   * traced: checked once per hcall and per run, so tracing off costs one comparison.
+   */
+  trace: TraceRecorder | null = null;
+  /** The core whose events `trace` records (a view serves one core). */
+  traceCore = -1;
 
   /** The seat of core `core`: its interpreter and partition-scoped TLB (created on first use). */
   seat(core: number): CoreSeat {
@@ -268,13 +288,24 @@ export class L0 {
    * of the cores running `lpid` (mem/invalidation.ts).
    */
   invalidatePartition(lpid: number): void {
+    const tr = this.trace;
+    const v0 = tr === null ? 0 : this.seat(this.traceCore).core.tb;
+    const w0 = tr === null ? 0 : wallMicros();
     this.gens.bump(lpid);
     this.stats.invalidations++;
     const acks = this.acks;
-    if (acks === null) return;
+    if (acks === null) {
+      tr?.invalidation(lpid, 0, 0, 0, v0, v0, w0, wallMicros());
+      return;
+    }
     const bumped = Atomics.load(this.gens.words, GEN_ANY);
     const w = acks.await(lpid, bumped, this.config.ackDeadlineMs);
     this.stats.ackWaits += w.waitedFor;
+    if (tr !== null) {
+      const w1 = wallMicros();
+      if (w.waitedFor > 0) tr.wait(WaitFor.INVALIDATION_ACKS, v0, v0, w0, w1);
+      tr.invalidation(lpid, w.ackedLo, w.ackedHi, w.waitedFor, v0, v0, w0, w1);
+    }
     if (w.late >= 0)
       this.stats.violation(
         `core ${w.late} did not acknowledge the invalidation of LPID ${lpid} within ${this.config.ackDeadlineMs} ms`,

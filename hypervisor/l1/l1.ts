@@ -18,6 +18,7 @@ import { HcallRegs } from '../l0/regs.js';
 import { Cap, H, Hcall, RptTarget, RptType, StateFlags } from '../papr.js';
 import { AddressSpace, type Paging } from './address-space.js';
 import { L1Guest } from './guest.js';
+import type { TraceRecorder } from '../../src/trace/recorder.js';
 import { LoopTable, NestedApi } from './loop-table.js';
 import { FRAME, PageAllocator } from './page-allocator.js';
 import { RunInput, RunOutput } from './run-buffers.js';
@@ -63,6 +64,8 @@ export class L1 {
   readonly guests: L1Guest[] = [];
   /** Every vCPU loop L1 runs, in shared memory (cores rebuild loops from it). */
   readonly loops: LoopTable;
+  /** Recorder for the loops L1 makes on this thread (the deterministic mode's core 0), or null. */
+  trace: TraceRecorder | null = null;
 
   constructor(
     readonly port: L0Port,
@@ -160,6 +163,7 @@ export class L1 {
           hdecTicks,
           this.loops,
           entry,
+          this.trace,
         );
         guest.loops.push(loop);
       }

@@ -20,6 +20,8 @@
 import { disasm } from '../../cores/isa/decode.js';
 import type { HcallRegs } from '../l0/regs.js';
 import { H, Hcall, NestsimHcall, Vector } from '../papr.js';
+import { HcallLevel } from '../../src/trace/layout.js';
+import { type TraceRecorder, wallMicros } from '../../src/trace/recorder.js';
 import type { LoopTable } from './loop-table.js';
 import type { NestedVcpu } from './nested-vcpu.js';
 
@@ -87,7 +89,12 @@ export class L1VcpuLoop {
     /** Where L1 records that this loop is finished, and the loop's entry there. */
     private readonly table: LoopTable,
     readonly entry: number,
+    /** The recorder of the core the loop runs on when the run is traced (L2→L1 hcalls). */
+    private readonly trace: TraceRecorder | null = null,
   ) {}
+
+  /** Status of the last hcall L1 answered for L2 (what the trace records). */
+  private answered = 0;
 
   /** True once the vCPU exited or failed, or L1 stopped it. */
   get done(): boolean {
@@ -118,8 +125,16 @@ export class L1VcpuLoop {
         return Step.RUN;
       case Vector.HV_DECREMENTER:
         return Step.YIELD;
-      case Vector.SYSTEM_CALL:
-        return this.hcallFromL2();
+      case Vector.SYSTEM_CALL: {
+        const tr = this.trace;
+        if (tr === null) return this.hcallFromL2();
+        const w0 = wallMicros();
+        this.answered = H.SUCCESS;
+        const st = this.hcallFromL2();
+        const tb = this.timebase(core);
+        tr.hcall(HcallLevel.L2_TO_L1, this.guestId, this.vcpuId, o.gprLo(3), this.answered, tb, tb, w0, wallMicros());
+        return st;
+      }
       case Vector.HV_DATA_STORAGE:
       case Vector.HV_INSTRUCTION_STORAGE:
         return this.storageFault(vector);
@@ -208,6 +223,7 @@ export class L1VcpuLoop {
 
   /** Answers the L2's hcall: r3 = status, r4 = value, sent in the next run input buffer. */
   private answer(status: number, value: number): Step {
+    this.answered = status;
     this.vcpu.setGpr(3, status < 0 ? -1 : 0, status);
     this.vcpu.setGpr(4, Math.floor(value / 4294967296), value >>> 0);
     return Step.RUN;

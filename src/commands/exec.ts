@@ -13,10 +13,18 @@ import type { Io } from '../cli.js';
 import { ExitCode, UserError } from '../errors.js';
 import { createSimulation } from '../multicore.js';
 import { guestEndText, runStats, statsText } from '../report.js';
+import {
+  finishTrace,
+  startTrace,
+  type TraceArgs,
+  type TraceWritten,
+  traceNote,
+  traceOptions,
+} from '../trace/session.js';
 import { parseCount, parseSize } from '../units.js';
 import { progressBar } from './progress.js';
 
-interface ExecArgs {
+interface ExecArgs extends TraceArgs {
   elf: string;
   vcpus: number;
   guests: number;
@@ -36,7 +44,7 @@ export function execCommand(io: Io, setExit: (code: number) => void): CommandMod
     command: 'exec <elf>',
     describe: 'Run a static ppc64le ELF as an L2 guest under the L1 model',
     builder: (y: Argv) =>
-      y
+      traceOptions(y)
         .positional('elf', {
           type: 'string',
           demandOption: true,
@@ -101,6 +109,7 @@ async function runExec(io: Io, a: ExecArgs): Promise<number> {
     { l1MemoryBytes: l1Memory, seed: a.seed, maxInstructions },
     { deterministic: a.deterministic, cores },
   );
+  const session = startTrace(sim, a);
   const made: L1Guest[] = [];
   for (let k = 0; k < guests; k++) {
     const g = sim.addGuest({
@@ -115,8 +124,14 @@ async function runExec(io: Io, a: ExecArgs): Promise<number> {
     made.push(g);
   }
   const bar = a.json ? undefined : progressBar(io, maxInstructions);
-  const summary = await sim.run(bar?.update);
-  bar?.stop();
+  let summary: Awaited<ReturnType<typeof sim.run>>;
+  let trace: TraceWritten | undefined;
+  try {
+    summary = await sim.run(bar?.update);
+  } finally {
+    bar?.stop();
+    trace = finishTrace(session, sim);
+  }
   const stats = runStats(sim, summary);
   const first = made[0]!;
   const failed = made.filter((g) => g.end.kind !== 'exited');
@@ -138,11 +153,13 @@ async function runExec(io: Io, a: ExecArgs): Promise<number> {
           stderr: Buffer.concat(g.stderr).toString('latin1'),
         })),
         stats,
+        ...(trace ? { trace: trace.path, notes: [traceNote(trace)] } : {}),
       })}\n`,
     );
   } else {
     for (const g of failed) io.err(`nestsim: ${g.name}: ${guestEndText(g)}\n`);
     io.err(statsText(stats));
+    if (trace) io.err(`${traceNote(trace)}\n`);
   }
   return exitCode;
 }

@@ -14,10 +14,18 @@ import { guestEndText, type RunStats, runStats, statsText } from '../report.js';
 import { type LoadedScenario, loadScenario } from '../scenario/load.js';
 import type { Check } from '../scenario/schema.js';
 import type { SimulationBase } from '../simulation.js';
+import {
+  finishTrace,
+  startTrace,
+  type TraceArgs,
+  type TraceWritten,
+  traceNote,
+  traceOptions,
+} from '../trace/session.js';
 import { formatBytes, parseCount } from '../units.js';
 import { progressBar } from './progress.js';
 
-interface RunArgs {
+interface RunArgs extends TraceArgs {
   scenario?: string;
   seed?: number;
   cores?: number;
@@ -37,7 +45,7 @@ export function runCommand(io: Io, setExit: (code: number) => void): CommandModu
     command: 'run [scenario]',
     describe: 'Run a scenario (default: the shipped config/default.yaml) and report its checks',
     builder: (y: Argv) =>
-      y
+      traceOptions(y)
         .positional('scenario', { type: 'string', describe: 'scenario YAML file' })
         .option('seed', { type: 'number', describe: "override the scenario's seed" })
         .option('cores', {
@@ -78,6 +86,7 @@ async function runScenario(io: Io, a: RunArgs): Promise<number> {
     },
     { deterministic, cores },
   );
+  const session = startTrace(sim, a);
   const baseline = sim.l1.pages.inUse;
   const groups: Groups = [];
   for (const g of s.guests) {
@@ -101,8 +110,14 @@ async function runScenario(io: Io, a: RunArgs): Promise<number> {
     groups.push({ name: g.name, guests: made });
   }
   const bar = a.json ? undefined : progressBar(io, s.run.maxInstructions);
-  const summary = await sim.run(bar?.update);
-  bar?.stop();
+  let summary: Awaited<ReturnType<typeof sim.run>>;
+  let trace: TraceWritten | undefined;
+  try {
+    summary = await sim.run(bar?.update);
+  } finally {
+    bar?.stop();
+    trace = finishTrace(session, sim);
+  }
   const stats = runStats(sim, summary);
   const checks = s.checks.map((c) => evaluate(c, loaded, groups, stats, sim, baseline));
   // Loud about bugs: a crashed core or a broken invariant fails the run whatever the checks say.
@@ -119,6 +134,7 @@ async function runScenario(io: Io, a: RunArgs): Promise<number> {
     sim.mode === 'deterministic'
       ? ['ran in the deterministic mode: one thread, seeded interleaving (the reference)']
       : [`ran on ${sim.cores} cores (worker threads)`];
+  if (trace) notes.push(traceNote(trace));
   if (a.json) {
     io.out(
       `${JSON.stringify({
@@ -132,6 +148,7 @@ async function runScenario(io: Io, a: RunArgs): Promise<number> {
         checks,
         stats,
         notes,
+        ...(trace ? { trace: trace.path } : {}),
       })}\n`,
     );
   } else {

@@ -9,6 +9,7 @@
 import { closeSync, openSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { UserError } from '../errors.js';
+import type { SimulationBase } from '../simulation.js';
 import { chromeTrace, type TraceClock, writeChromeTrace } from './chrome.js';
 import { type CollectorOptions, TraceCollector } from './collector.js';
 
@@ -90,4 +91,22 @@ export class TraceSession {
 export function traceNote(t: TraceWritten): string {
   const lost = t.dropped > 0 ? `; ${t.dropped} events were lost to full trace buffers` : '';
   return `trace: ${t.events} events written to ${t.path} (open it in ui.perfetto.dev)${lost}`;
+}
+
+/**
+ * Opens the session for these flags and attaches it to `sim` (before guests are added: loops made
+ * later record into it). Null without --trace.
+ */
+export function startTrace(sim: SimulationBase, a: TraceArgs): TraceSession | null {
+  const session = TraceSession.open(a, {
+    cores: sim.cores,
+    ...(sim.traceBell ? { bell: sim.traceBell } : {}),
+  });
+  if (session) sim.attachTrace(session.collector);
+  return session;
+}
+
+/** Drains and writes a session's trace after the run (also a failed one); undefined without one. */
+export function finishTrace(session: TraceSession | null, sim: SimulationBase): TraceWritten | undefined {
+  return session?.finish(sim.l1.guests.map((g) => ({ id: g.id, name: g.name })));
 }

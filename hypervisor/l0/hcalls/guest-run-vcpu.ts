@@ -16,6 +16,7 @@
  * compare-exchange, allocates nothing and uses no BigInt.
  */
 import { Pending, R } from '../../../cores/vcpu.js';
+import { wallMicros } from '../../../src/trace/recorder.js';
 import { H } from '../../papr.js';
 import type { HcallHandler, L0 } from '../l0.js';
 import { G, GuestState, S } from '../partitions.js';
@@ -108,9 +109,17 @@ function runAndReport(
   const v = vcpu.w;
   seat.ctx.hdecExpiryTb = hdecExpiry(v);
   seat.stop.index = parts.slotWord(slot, S.STOP);
+  const tr = core === l0.traceCore ? l0.trace : null;
+  const tb0 = seat.core.tb;
+  const w0 = tr === null ? 0 : wallMicros();
   const x = seat.core.run(vcpu, seat.ctx, l0.sliceFor(slot));
   seat.partition.leave();
   l0.stats.exit(guestId, vcpuId, x.vector, x.retired);
+  if (tr !== null) {
+    const w1 = wallMicros();
+    tr.run(guestId, vcpuId, x.vector, x.retired, tb0, seat.core.tb, w0, w1);
+    tr.counter(l0.stats.instructions, seat.core.tb, w1);
+  }
 
   // Output buffer: header count, then each element (id, length, value) as on the wire.
   const outAddr = v[R.RUN_OUTPUT]! * 4294967296 + (v[R.RUN_OUTPUT + 1]! >>> 0);
