@@ -15,7 +15,7 @@
 import { R } from '../../../cores/vcpu.js';
 import type { L0 } from '../l0.js';
 import { Owner } from '../partitions.js';
-import { MAP_CREATING, ROOT_BYTES, V1GuestState, V1Hdr, V1Host, VG, VS } from './host.js';
+import { MAP_CREATING, V1GuestState, V1Hdr, V1Host, VG, VS } from './host.js';
 import { clearRange, freeTree } from './shadow-table.js';
 
 /** How long a removal waits for a running vCPU to reach a check point (then it reports a stuck core). */
@@ -345,6 +345,3 @@ export function abandonVcpu(host: V1Host, slot: number, lpid: number, token: num
     w[host.slotWord(slot, VS.INCARNATION)] !== Atomics.load(w, host.guestWord(lpid, VG.INCARNATION));
   if (m === slot + 1 && stale) freeVcpu(host, lpid, token);
 }
-
-/** Bytes of a root directory (re-exported for the census). */
-export { ROOT_BYTES };

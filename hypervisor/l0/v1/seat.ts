@@ -52,9 +52,3 @@ export function v1Seat(host: V1Host, l0: L0, index: number): V1Seat {
   }
   return s;
 }
-
-/** Every v1 seat of this thread (statistics). */
-export function v1Seats(host: V1Host): V1Seat[] {
-  const seats = host.local.get('seats') as Map<number, V1Seat> | undefined;
-  return seats ? [...seats.values()] : [];
-}

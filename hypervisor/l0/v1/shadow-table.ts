@@ -30,7 +30,6 @@
 import { Att, Pte } from '../../../mem/radix.js';
 import { bswap32 } from '../../../mem/ram.js';
 import { Access } from '../../../mem/types.js';
-import { StorageFault } from '../../papr.js';
 import { FRAME, ROOT_BYTES, type V1Host, VG } from './host.js';
 
 /** High halves of the three kinds of entry, as stored (byte-swapped: entries are big-endian). */
@@ -291,6 +290,3 @@ function censusLevel(
     }
   }
 }
-
-/** The HDSISR / HSRR1 bits of a forwarded fault whose L1 table could not be read (spec §14.7). */
-export const PRTABLE_FAULT = StorageFault.PRTABLE_FAULT;
