@@ -91,8 +91,7 @@ export class CoreRuntime {
     const l0 = this.l0;
     if (load.trace) {
       this.trace = new TraceRecorder(load.trace);
-      l0.trace = this.trace;
-      l0.traceCore = load.index;
+      l0.traces.set(load.index, this.trace);
       this.link.trace = this.trace;
       this.link.timebase = () => l0.seat(load.index).core.tb;
     }

@@ -23,7 +23,6 @@ import { L, LoopState } from '../hypervisor/l1/loop-table.js';
 import { SplitMix32 } from '../hypervisor/prng.js';
 import { ChannelReceiver, ChannelSender, createChannel, createDoorbell, Doorbell } from '../mem/channel.js';
 import { InvalidationAcks } from '../mem/invalidation.js';
-import type { TraceCollector } from './trace/collector.js';
 import { compiledFile } from './package-files.js';
 import {
   type CoreReport,
@@ -36,12 +35,14 @@ import {
   RING_RECORDS,
 } from './protocol.js';
 import {
+  attachCoordinatorTrace,
   type CoreActivity,
   type RunSummary,
   Simulation,
   SimulationBase,
   type SimulationOptions,
 } from './simulation.js';
+import type { TraceCollector } from './trace/collector.js';
 
 /** Options of a multicore run. */
 export interface MulticoreOptions extends SimulationOptions {
@@ -135,8 +136,14 @@ export class MulticoreSimulation extends SimulationBase {
   }
 
   attachTrace(collector: TraceCollector): void {
-    if (collector.buffers.length < this.cores) throw new Error('trace collector has fewer buffers than cores');
+    if (collector.buffers.length < this.cores + 1)
+      throw new Error('a trace needs a buffer per core and one for the coordinator');
     this.traceCollector = collector;
+    attachCoordinatorTrace(this, collector);
+  }
+
+  coreActivityNow(): number[] {
+    return Array.from({ length: this.cores }, (_, k) => this.control.timebase(k));
   }
 
   coreActivity(): CoreActivity[] {

@@ -7,6 +7,7 @@
  * Invoked from: `nestsim exec`, `nestsim run`, tests.
  */
 import { defaultL0Config, L0 } from '../hypervisor/l0/l0.js';
+import { COORDINATOR_CORE } from '../hypervisor/l0/partitions.js';
 import type { L1Guest } from '../hypervisor/l1/guest.js';
 import { type GuestSpec, L1 } from '../hypervisor/l1/l1.js';
 import type { L0Port, L1VcpuLoop } from '../hypervisor/l1/vcpu-loop.js';
@@ -94,6 +95,9 @@ export abstract class SimulationBase {
    */
   abstract attachTrace(collector: TraceCollector): void;
 
+  /** Each core's timebase now (the coordinator's trace events take the latest). */
+  abstract coreActivityNow(): number[];
+
   /** The doorbell a trace collector must ring so that the thread draining it wakes (multicore). */
   get traceBell(): SharedArrayBuffer | undefined {
     return undefined;
@@ -103,6 +107,19 @@ export abstract class SimulationBase {
   readonly crashes: string[] = [];
   /** vCPU loops moved between cores. */
   migrations = 0;
+}
+
+/**
+ * The coordinator's trace track: buffer `cores` of the collector (one past the cores), on the main
+ * thread, for L1's control-path hcalls and the invalidations they make.
+ */
+export function attachCoordinatorTrace(sim: SimulationBase, collector: TraceCollector): void {
+  sim.l0.traces.set(COORDINATOR_CORE, collector.localRecorder(sim.cores));
+  sim.l0.coordinatorClock = () => {
+    let t = 0;
+    for (const a of sim.coreActivityNow()) if (a > t) t = a;
+    return t;
+  };
 }
 
 /** What one core did over a run (the per-core statistics of a report). */
@@ -141,9 +158,13 @@ export class Simulation extends SimulationBase {
 
   attachTrace(collector: TraceCollector): void {
     const tr = collector.localRecorder(0);
-    this.l0.trace = tr;
-    this.l0.traceCore = 0;
+    this.l0.traces.set(0, tr);
     this.l1.trace = tr;
+    attachCoordinatorTrace(this, collector);
+  }
+
+  coreActivityNow(): number[] {
+    return [this.l0.seat(0).core.tb];
   }
 
   coreActivity(): CoreActivity[] {

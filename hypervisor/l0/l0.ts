@@ -14,13 +14,13 @@ import { GEN_ANY, Generations } from '../../mem/generations.js';
 import { InvalidationAcks } from '../../mem/invalidation.js';
 import { GUEST_ACCESS, type WalkOptions } from '../../mem/radix.js';
 import { GuestRam } from '../../mem/ram.js';
-import { DefaultLimits, H, Hcall, type Limits } from '../papr.js';
-import { SplitMix32 } from '../prng.js';
 import { HcallLevel, WaitFor } from '../../src/trace/layout.js';
 import { type TraceRecorder, wallMicros } from '../../src/trace/recorder.js';
+import { DefaultLimits, H, Hcall, type Limits } from '../papr.js';
+import { SplitMix32 } from '../prng.js';
 import { CoreSeat } from './core-seat.js';
 import { HCALL_HANDLERS } from './hcalls/index.js';
-import { G, Partitions } from './partitions.js';
+import { COORDINATOR_CORE, G, Partitions } from './partitions.js';
 import type { HcallRegs } from './regs.js';
 import { makeGuestCheck, makeThreadCheck } from './state.js';
 import { L0Stats } from './stats.js';
@@ -193,29 +193,39 @@ export class L0 {
     const perVcpu = PER_VCPU_HCALLS.has(opcode);
     const guestId = perVcpu || TRACED_GUEST_HCALLS.has(opcode) ? r.num(5) : -1;
     const vcpuId = perVcpu || opcode === Hcall.H_GUEST_CREATE_VCPU ? r.num(6) : -1;
-    const tr = core === this.traceCore ? this.trace : null;
-    const v0 = tr === null ? 0 : this.seat(core).core.tb;
-    const w0 = tr === null ? 0 : wallMicros();
+    const tr = this.traces.size === 0 ? undefined : this.traces.get(core);
+    const v0 = tr === undefined ? 0 : this.clockOf(core);
+    const w0 = tr === undefined ? 0 : wallMicros();
+    this.hcallCore = core;
     const rc = handler
       ? handler(this, r, core)
       : this.fail(H.FUNCTION, `hcall 0x${opcode.toString(16)} not offered`);
+    this.hcallCore = COORDINATOR_CORE;
     r.setInt(3, rc);
     this.stats.hcall(opcode, rc);
     if (perVcpu && rc === H.SUCCESS) this.stats.vcpuHcall(guestId, vcpuId, opcode);
-    if (tr !== null) {
+    if (tr !== undefined) {
       const guest = opcode === Hcall.H_GUEST_CREATE && rc === H.SUCCESS ? r.num(4) : guestId;
-      tr.hcall(HcallLevel.L1_TO_L0, guest, vcpuId, opcode, rc, v0, this.seat(core).core.tb, w0, wallMicros());
+      tr.hcall(HcallLevel.L1_TO_L0, guest, vcpuId, opcode, rc, v0, this.clockOf(core), w0, wallMicros());
     }
     return rc;
   }
 
   /**
-   * The trace recorder of the core this view serves (`traceCore`), or null when the run is not
-   * traced: checked once per hcall and per run, so tracing off costs one comparison.
+   * Trace recorders of the cores this view serves, by core (COORDINATOR_CORE: the coordinator's
+   * own hcalls); empty when the run is not traced, so tracing off costs one size check per hcall
+   * and per run.
    */
-  trace: TraceRecorder | null = null;
-  /** The core whose events `trace` records (a view serves one core). */
-  traceCore = -1;
+  readonly traces = new Map<number, TraceRecorder>();
+  /** Virtual time of the coordinator's trace events (the machine's latest timebase). */
+  coordinatorClock: () => number = () => 0;
+  /** The core whose hcall is being served (invalidations are recorded on its track). */
+  private hcallCore = COORDINATOR_CORE;
+
+  /** Virtual time (L1 timebase) on `core`, for traces. */
+  clockOf(core: number): number {
+    return core === COORDINATOR_CORE ? this.coordinatorClock() : this.seat(core).core.tb;
+  }
 
   /** The seat of core `core`: its interpreter and partition-scoped TLB (created on first use). */
   seat(core: number): CoreSeat {
@@ -288,8 +298,9 @@ export class L0 {
    * of the cores running `lpid` (mem/invalidation.ts).
    */
   invalidatePartition(lpid: number): void {
-    const tr = this.trace;
-    const v0 = tr === null ? 0 : this.seat(this.traceCore).core.tb;
+    const core = this.hcallCore;
+    const tr = this.traces.size === 0 ? null : (this.traces.get(core) ?? null);
+    const v0 = tr === null ? 0 : this.clockOf(core);
     const w0 = tr === null ? 0 : wallMicros();
     this.gens.bump(lpid);
     this.stats.invalidations++;

@@ -53,6 +53,12 @@ export const G = {
 } as const;
 const GUEST_WORDS = 16;
 
+/**
+ * The holder number of the coordinator's own hcalls (L1's control path): never a core that runs
+ * vCPUs, so a slot it takes for a GET/SET_STATE is told apart from one a core runs.
+ */
+export const COORDINATOR_CORE = 255;
+
 /** Who holds a vCPU slot. Values ≥ OWNER_CORE0 mean "held by core (value − OWNER_CORE0)". */
 export const Owner = { FREE: 0, IDLE: 1, OWNER_CORE0: 16 } as const;
 

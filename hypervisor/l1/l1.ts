@@ -12,13 +12,14 @@
 import type { ElfImage } from '../../cores/elf.js';
 import type { CodeGeneration } from '../../cores/isa/predecode.js';
 import type { GuestRam } from '../../mem/ram.js';
+import type { TraceRecorder } from '../../src/trace/recorder.js';
 import { elementByName } from '../gsb/elements.js';
 import { type ElementValue, encodeGsb } from '../gsb/values.js';
+import { COORDINATOR_CORE } from '../l0/partitions.js';
 import { HcallRegs } from '../l0/regs.js';
 import { Cap, H, Hcall, RptTarget, RptType, StateFlags } from '../papr.js';
 import { AddressSpace, type Paging } from './address-space.js';
 import { L1Guest } from './guest.js';
-import type { TraceRecorder } from '../../src/trace/recorder.js';
 import { LoopTable, NestedApi } from './loop-table.js';
 import { FRAME, PageAllocator } from './page-allocator.js';
 import { RunInput, RunOutput } from './run-buffers.js';
@@ -309,9 +310,6 @@ export class L1 {
     args.forEach((a, i) => {
       r.setBig(4 + i, a);
     });
-    return this.port.hcall(r, CONTROL_CORE);
+    return this.port.hcall(r, COORDINATOR_CORE);
   }
 }
-
-/** The holder number L1's control path uses for hcalls (never a core that runs vCPUs). */
-export const CONTROL_CORE = 255;

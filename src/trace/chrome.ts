@@ -45,6 +45,8 @@ export interface TraceMeta {
   guests: readonly { id: number; name: string }[];
   /** Records each core dropped (TraceCollector.dropped()). */
   dropped?: readonly number[];
+  /** The buffer that is the coordinator's (main thread), not a core's; named so in the trace. */
+  coordinator?: number;
 }
 
 /** One event of the file. */
@@ -230,7 +232,8 @@ export function chromeTrace(events: readonly TraceEvent[], meta: TraceMeta): Chr
     metadata.push({ name: 'process_name', ph: 'M', pid, ts: 0, args: { name } });
     metadata.push({ name: 'process_sort_index', ph: 'M', pid, ts: 0, args: { sort_index: sort } });
   };
-  for (let k = 0; k < cores; k++) processName(corePid(k), `core ${k}`, k);
+  for (let k = 0; k < cores; k++)
+    processName(corePid(k), k === meta.coordinator ? 'coordinator (L0 global, L1 control)' : `core ${k}`, k);
   for (const id of [...guestsSeen].sort((a, b) => a - b))
     processName(guestPid(id), `guest ${guestName(id)} (id ${id})`, guestBase + id);
 

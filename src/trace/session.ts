@@ -74,14 +74,20 @@ export class TraceSession {
   }
 
   /** Drains every core and writes the trace file; call once, after the run (also after a failed one). */
-  finish(guests: readonly { id: number; name: string }[]): TraceWritten {
+  finish(guests: readonly { id: number; name: string }[], coordinator?: number): TraceWritten {
     const c = this.collector;
     c.drain();
     const events = c.events();
     const dropped = c.dropped();
     writeChromeTrace(
       this.path,
-      chromeTrace(events, { clock: this.clock, cores: c.buffers.length, guests, dropped }),
+      chromeTrace(events, {
+        clock: this.clock,
+        cores: c.buffers.length,
+        guests,
+        dropped,
+        ...(coordinator === undefined ? {} : { coordinator }),
+      }),
     );
     return { path: this.path, events: events.length, dropped: dropped.reduce((a, b) => a + b, 0) };
   }
@@ -98,8 +104,9 @@ export function traceNote(t: TraceWritten): string {
  * later record into it). Null without --trace.
  */
 export function startTrace(sim: SimulationBase, a: TraceArgs): TraceSession | null {
+  // One buffer per core, and one for the coordinator (its index is `cores`).
   const session = TraceSession.open(a, {
-    cores: sim.cores,
+    cores: sim.cores + 1,
     ...(sim.traceBell ? { bell: sim.traceBell } : {}),
   });
   if (session) sim.attachTrace(session.collector);
@@ -108,5 +115,8 @@ export function startTrace(sim: SimulationBase, a: TraceArgs): TraceSession | nu
 
 /** Drains and writes a session's trace after the run (also a failed one); undefined without one. */
 export function finishTrace(session: TraceSession | null, sim: SimulationBase): TraceWritten | undefined {
-  return session?.finish(sim.l1.guests.map((g) => ({ id: g.id, name: g.name })));
+  return session?.finish(
+    sim.l1.guests.map((g) => ({ id: g.id, name: g.name })),
+    sim.cores,
+  );
 }

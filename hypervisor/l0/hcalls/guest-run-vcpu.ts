@@ -109,13 +109,13 @@ function runAndReport(
   const v = vcpu.w;
   seat.ctx.hdecExpiryTb = hdecExpiry(v);
   seat.stop.index = parts.slotWord(slot, S.STOP);
-  const tr = core === l0.traceCore ? l0.trace : null;
+  const tr = l0.traces.size === 0 ? undefined : l0.traces.get(core);
   const tb0 = seat.core.tb;
-  const w0 = tr === null ? 0 : wallMicros();
+  const w0 = tr === undefined ? 0 : wallMicros();
   const x = seat.core.run(vcpu, seat.ctx, l0.sliceFor(slot));
   seat.partition.leave();
   l0.stats.exit(guestId, vcpuId, x.vector, x.retired);
-  if (tr !== null) {
+  if (tr !== undefined) {
     const w1 = wallMicros();
     tr.run(guestId, vcpuId, x.vector, x.retired, tb0, seat.core.tb, w0, w1);
     tr.counter(l0.stats.instructions, seat.core.tb, w1);
