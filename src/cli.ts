@@ -49,8 +49,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .exitProcess(false)
     .fail((msg, err) => {
-      if (err) throw err;
-      throw new UserError('', msg);
+      // yargs' own parse errors (YError) are the user's mistakes too; anything else is a bug.
+      if (err && err.name !== 'YError') throw err;
+      throw new UserError('', msg ?? err?.message ?? 'bad arguments');
     });
   try {
     await parser.parseAsync();
