@@ -150,8 +150,12 @@ export type GsbValidation =
   | { ok: true; count: number; used: number }
   | { ok: false; rc: number; r4: number; index: number; byteOffset: number; id: number; reason: string };
 
-/** Shared by every call without a value check: a walk allocates nothing (one per thread). */
-const cursor = new GsbCursor();
+/**
+ * Cursors by nesting depth, reused: a walk allocates nothing (RUN_VCPU checks its input buffer on
+ * every exit), and a caller's checkValue that calls checkGsb again gets the next depth's cursor.
+ */
+const cursors: GsbCursor[] = [new GsbCursor()];
+let depth = 0;
 
 /**
  * Checks the buffer at `view[offset]` of `capacity` bytes for request `kind` and fills `out`.
@@ -170,13 +174,33 @@ export function checkGsb(
   if (capacity > maxBytes) {
     return fail(out, H.P3, -1, -1, -1, 0, `buffer of ${capacity} bytes is over the ${maxBytes}-byte limit`);
   }
-  // A caller's checkValue could itself call checkGsb; it then gets a cursor of its own.
-  const c = opts?.checkValue ? new GsbCursor() : cursor;
+  let c = cursors[depth];
+  if (!c) {
+    c = new GsbCursor();
+    cursors[depth] = c;
+  }
+  depth++;
+  try {
+    return walk(c, view, offset, capacity, r, out, opts?.checkValue);
+  } finally {
+    depth--;
+  }
+}
+
+/** checkGsb's walk over the elements with cursor `c`. */
+function walk(
+  c: GsbCursor,
+  view: DataView,
+  offset: number,
+  capacity: number,
+  r: (typeof RULES)[RequestKind],
+  out: GsbCheck,
+  checkValue: CheckOptions['checkValue'],
+): boolean {
   if (!c.start(view, offset, capacity)) {
     const have = c.end - offset;
     return fail(out, r.bufferRc, -1, -1, -1, 0, `${have}-byte buffer cannot hold the 4-byte header`);
   }
-  const checkValue = opts?.checkValue;
   while (c.next()) {
     const id = c.id;
     if (id === 0) continue;
