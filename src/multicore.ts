@@ -176,13 +176,13 @@ export class MulticoreSimulation extends SimulationBase {
         this.placeNewLoops();
         let handled = this.drain();
         this.traceCollector?.drainIfNeeded();
-        for (const g of this.l1.guests) if (g.finished && !g.deleted) this.deleteGuest(g);
+        for (const g of this.l1.live) if (g.finished) this.deleteGuest(g);
         this.l1.reclaim();
-        if (this.l1.guests.every((g) => g.deleted)) break;
+        if (this.l1.live.length === 0) break;
         const done = this.instructions;
         if (done >= this.opts.maxInstructions && completed) {
           completed = false;
-          for (const g of this.l1.guests) g.stop(`instruction limit of ${this.opts.maxInstructions} reached`);
+          for (const g of this.l1.live) g.stop(`instruction limit of ${this.opts.maxInstructions} reached`);
         }
         if (done >= nextSchedule) {
           nextSchedule = done + scheduleEvery;
@@ -382,8 +382,7 @@ export class MulticoreSimulation extends SimulationBase {
   private placeNewLoops(): void {
     const t = this.l1.loops;
     const fresh: number[] = [];
-    for (const g of this.l1.guests) {
-      if (g.deleted) continue;
+    for (const g of this.l1.live) {
       g.entries.forEach((e, v) => {
         if (this.byEntry.get(e)?.guest === g) return;
         const p = { guest: g, vcpuId: v };
@@ -511,7 +510,7 @@ export class MulticoreSimulation extends SimulationBase {
       load[to]!++;
       ctl.poke(to);
     }
-    if (this.handles.every((x) => x.dead)) for (const g of this.l1.guests) g.stop('every core crashed');
+    if (this.handles.every((x) => x.dead)) for (const g of this.l1.live) g.stop('every core crashed');
   }
 
   /** The NIA a vCPU's canonical state holds (where it entered its last run), as hex. */

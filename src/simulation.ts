@@ -187,14 +187,13 @@ export class Simulation extends SimulationBase {
     let lastProgress = t0;
     let rr = 0;
     let completed = true;
-    const guests = this.l1.guests;
     for (;;) {
       const live: [L1Guest, L1VcpuLoop][] = [];
-      for (const g of guests) if (!g.finished) for (const l of g.loops) if (!l.done) live.push([g, l]);
+      for (const g of this.l1.live) if (!g.finished) for (const l of g.loops) if (!l.done) live.push([g, l]);
       if (live.length === 0) break;
       if (this.instructions >= this.opts.maxInstructions) {
         completed = false;
-        for (const g of guests) g.stop(`instruction limit of ${this.opts.maxInstructions} reached`);
+        for (const g of this.l1.live) g.stop(`instruction limit of ${this.opts.maxInstructions} reached`);
         break;
       }
       const [g, loop] = this.rng ? live[this.rng.below(live.length)]! : live[rr++ % live.length]!;
@@ -204,7 +203,7 @@ export class Simulation extends SimulationBase {
       this.steps++;
       this.runningSeconds += dt;
       g.vcpuRunningSeconds[loop.vcpuId] = (g.vcpuRunningSeconds[loop.vcpuId] ?? 0) + dt;
-      for (const g of guests) if (g.finished && !g.deleted) this.l1.deleteGuest(g);
+      for (const x of this.l1.live) if (x.finished) this.l1.deleteGuest(x);
       if (progress) {
         const now = performance.now();
         if (now - lastProgress > 100) {
@@ -213,7 +212,7 @@ export class Simulation extends SimulationBase {
         }
       }
     }
-    for (const g of guests) if (!g.deleted) this.l1.deleteGuest(g);
+    for (const g of this.l1.live) this.l1.deleteGuest(g);
     const wallSeconds = (performance.now() - t0) / 1000;
     const instructions = this.instructions;
     return { instructions, wallSeconds, mips: instructions / wallSeconds / 1e6, completed };

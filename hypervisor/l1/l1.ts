@@ -62,7 +62,10 @@ export class L1 {
   private readonly regs = new HcallRegs();
   /** A page of L1 memory for the control path's state buffers. */
   private readonly scratch: number;
+  /** Every guest L1 made, deleted ones included (reports). */
   readonly guests: L1Guest[] = [];
+  /** The guests not deleted yet (what schedulers walk; kept short under guest churn). */
+  live: L1Guest[] = [];
   /** Every vCPU loop L1 runs, in shared memory (cores rebuild loops from it). */
   readonly loops: LoopTable;
   /** Recorder for the loops L1 makes on this thread (the deterministic mode's core 0), or null. */
@@ -170,6 +173,7 @@ export class L1 {
       }
       guest.buffers.push(...buffers);
       this.guests.push(guest);
+      this.live.push(guest);
       return guest;
     } catch (e) {
       for (const entry of guestEntries) this.loops.free(entry);
@@ -196,6 +200,7 @@ export class L1 {
     }
     g.deleted = true;
     g.deletedAt = performance.now();
+    this.live = this.live.filter((x) => x !== g);
     g.space.destroy();
     this.zombies.push(g);
     this.reclaim();
