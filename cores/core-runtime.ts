@@ -32,6 +32,8 @@ import { R } from './vcpu.js';
 const YIELD_MS = 20;
 /** Longest an idle core sleeps before it looks at its placement again (ms). */
 const IDLE_MS = 50;
+/** Steps between looks at the control words inside a turn (a power of two). */
+const POLL_STEPS = 16;
 /** Steps of one loop in one turn at most, so that short exits do not starve a core's other loops. */
 const TURN_STEPS = 256;
 
@@ -181,9 +183,13 @@ export class CoreRuntime {
       for (;;) {
         const st = l.loop.step(me);
         steps++;
-        ctl.setInstructions(me, this.instructions + stats.instructions - i0);
         if (st !== Step.RUN || steps >= TURN_STEPS || stats.instructions - i0 >= slice) break;
-        if (ctl.get(me, C.STOP) !== 0 || this.table.home(e) !== me || this.overLimit()) break;
+        // Every few steps: what other threads may want (stop, a move, the run's limit). Reading
+        // the other cores' counters pulls their cache lines, so not after every exit.
+        if ((steps & (POLL_STEPS - 1)) === 0) {
+          ctl.setInstructions(me, this.instructions + stats.instructions - i0);
+          if (ctl.get(me, C.STOP) !== 0 || this.table.home(e) !== me || this.overLimit()) break;
+        }
       }
     } catch (err) {
       this.crashInfo = this.describe();
