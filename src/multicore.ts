@@ -301,8 +301,8 @@ export class MulticoreSimulation extends SimulationBase {
     for (const h of this.handles) h.api[Comlink.releaseProxy]();
     await this.pool?.destroy();
     this.pool = undefined;
-    // destroy() resolves before the threads' exit events: wait for them (bounded).
-    for (let k = 0; k < 100 && this.threadsAlive > 0; k++) await new Promise((r) => setTimeout(r, 10));
+    // destroy() resolves before the threads are gone: wait for them (bounded: 5 s on a loaded host).
+    for (let k = 0; k < 500 && this.threadsAlive > 0; k++) await new Promise((r) => setTimeout(r, 10));
   }
 
   /** Handles every request waiting in the cores' channels; returns how many. */

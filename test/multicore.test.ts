@@ -43,10 +43,10 @@ const out = (g: L1Guest) => g.stdoutBytes().toString('latin1');
 
 /** Nothing of a finished run is left: L1 frames, L0 guests and vCPU slots, worker threads. */
 function expectNothingLeft(sim: MulticoreSimulation, baselinePages: number): void {
-  expect(sim.l1.pages.inUse).toBe(baselinePages);
-  expect(sim.l0.parts.w[Hdr.ACTIVE_GUESTS]).toBe(0);
-  expect(sim.l0.parts.w[Hdr.ACTIVE_VCPUS]).toBe(0);
-  expect(sim.threadsAlive).toBe(0);
+  expect(sim.l1.pages.inUse, 'L1 frames in use').toBe(baselinePages);
+  expect(sim.l0.parts.w[Hdr.ACTIVE_GUESTS], 'L0 guests').toBe(0);
+  expect(sim.l0.parts.w[Hdr.ACTIVE_VCPUS], 'L0 vCPU slots').toBe(0);
+  expect(sim.threadsAlive, 'worker threads alive').toBe(0);
 }
 
 describe('SMP guests on real cores', () => {
@@ -114,15 +114,29 @@ describe('TLB invalidation broadcast', () => {
     } finally {
       clearInterval(timer);
     }
-    expect(g.end).toEqual({ kind: 'exited', code: 0 });
-    expect([...g.vcpuCodes.values()]).toEqual([0, 0, 0]);
-    expect(remapsWhileAllRan).toBeGreaterThanOrEqual(REMAPS - 1);
+    // What the run did, in every failure message: a flaky failure must say which way it went.
+    const run = JSON.stringify({
+      end: g.end,
+      codes: [...g.vcpuCodes],
+      remaps,
+      remapsWhileAllRan,
+      perCore: sim.coreActivity().map((c) => c.instructions),
+      migrations: sim.migrations,
+      ackWaits: sim.l0.stats.ackWaits,
+      crashes: sim.crashes,
+    });
+    expect(g.end, run).toEqual({ kind: 'exited', code: 0 });
+    expect([...g.vcpuCodes.values()], run).toEqual([0, 0, 0]);
+    expect(remapsWhileAllRan, run).toBeGreaterThanOrEqual(REMAPS - 1);
     // The readers were running on both cores while the page moved, and some moved cores.
-    expect(sim.coreActivity().every((c) => c.instructions > 20_000)).toBe(true);
-    expect(sim.migrations).toBeGreaterThan(0);
+    expect(
+      sim.coreActivity().every((c) => c.instructions > 20_000),
+      run,
+    ).toBe(true);
+    expect(sim.migrations, run).toBeGreaterThan(0);
     // The cores running the guest really had to acknowledge (not just the generation bump).
-    expect(sim.l0.stats.ackWaits).toBeGreaterThan(0);
-    expect(sim.l0.stats.violations).toEqual([]);
+    expect(sim.l0.stats.ackWaits, run).toBeGreaterThan(0);
+    expect(sim.l0.stats.violations, run).toEqual([]);
     expectNothingLeft(sim, base);
   });
 });
