@@ -13,9 +13,12 @@
  * Invoked from: cores/worker.ts.
  */
 import { L0 } from '../hypervisor/l0/l0.js';
-import { L, LoopState, LoopTable } from '../hypervisor/l1/loop-table.js';
+import { V1Host } from '../hypervisor/l0/v1/host.js';
+import { installV1 } from '../hypervisor/l0/v1/registry.js';
+import { L, LoopState, LoopTable, NestedApi } from '../hypervisor/l1/loop-table.js';
 import { RemoteGuestEvents, RemoteGuestMemory } from '../hypervisor/l1/remote-services.js';
 import { RunInput, RunOutput } from '../hypervisor/l1/run-buffers.js';
+import { V1Vcpu } from '../hypervisor/l1/v1-vcpu.js';
 import { V2Vcpu } from '../hypervisor/l1/v2-vcpu.js';
 import { type L0Port, L1VcpuLoop, Step } from '../hypervisor/l1/vcpu-loop.js';
 import { Hcall, StateFlags } from '../hypervisor/papr.js';
@@ -40,6 +43,7 @@ const TURN_STEPS = 256;
 /** Hcalls a core serves itself (per-vCPU); every other one goes to the coordinator. */
 const LOCAL_HCALLS = new Set<number>([
   Hcall.H_GUEST_RUN_VCPU,
+  Hcall.H_ENTER_NESTED,
   Hcall.H_GUEST_GET_STATE,
   Hcall.H_GUEST_SET_STATE,
   Hcall.H_RPT_INVALIDATE,
@@ -85,6 +89,7 @@ export class CoreRuntime {
   constructor(private readonly load: CoreLoad) {
     this.index = load.index;
     this.l0 = L0.attach(load.l0, load.index);
+    installV1(this.l0, V1Host.attach(load.v1));
     this.ram = this.l0.ram;
     this.table = LoopTable.attach(load.loops);
     this.control = CoreControl.attach(load.control);
@@ -296,13 +301,19 @@ export class CoreRuntime {
       runningSeconds: 0,
     };
     if (t.get(e, L.STEPS) > 0) this.migrationsIn++;
-    const vcpu = new V2Vcpu(
-      this.port,
-      guestId,
-      vcpuId,
-      new RunInput(this.ram, t.get(e, L.IN_ADDR) >>> 0, t.get(e, L.IN_BYTES)),
-      new RunOutput(this.ram, t.get(e, L.OUT_ADDR) >>> 0, t.get(e, L.OUT_BYTES)),
-    );
+    const inAddr = t.get(e, L.IN_ADDR) >>> 0;
+    const outAddr = t.get(e, L.OUT_ADDR) >>> 0;
+    // The loop's state is in L1 memory either way: v2's run input buffer, v1's two structures.
+    const vcpu =
+      t.get(e, L.API) === NestedApi.V1
+        ? V1Vcpu.attach(this.port, this.ram, inAddr, outAddr)
+        : new V2Vcpu(
+            this.port,
+            guestId,
+            vcpuId,
+            new RunInput(this.ram, inAddr, t.get(e, L.IN_BYTES)),
+            new RunOutput(this.ram, outAddr, t.get(e, L.OUT_BYTES)),
+          );
     const loop = new L1VcpuLoop(
       this.port.timebase,
       guestId,

@@ -112,6 +112,23 @@ export type HReturnName = keyof typeof H;
 const returnNames = new Map<number, string>(Object.entries(H).map(([name, code]) => [code, `H_${name}`]));
 
 /** `H_P2` for -55 and so on; unknown codes print as their number. */
+/**
+ * The name of what hcall `opcode` returned in r3: a return code, or for H_ENTER_NESTED (whose r3
+ * is the exit vector on success, spec §14.3) `exit 0x…`.
+ */
+export function hcallResultName(opcode: number, r3: number): string {
+  return opcode === Hcall.H_ENTER_NESTED && r3 >= 0 ? `exit 0x${r3.toString(16)}` : returnCodeName(r3);
+}
+
+/**
+ * True when hcall `opcode` returning `r3` failed. Not failures: H_SUCCESS, an H_ENTER_NESTED exit
+ * vector, and H_INTERRUPT from H_ENTER_NESTED (L0 ended the L2's time slice; L1 enters again).
+ */
+export function hcallFailed(opcode: number, r3: number): boolean {
+  if (r3 === H.SUCCESS) return false;
+  return !(opcode === Hcall.H_ENTER_NESTED && (r3 > 0 || r3 === H.INTERRUPT));
+}
+
 export function returnCodeName(code: number): string {
   return returnNames.get(code) ?? String(code);
 }

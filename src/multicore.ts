@@ -18,6 +18,8 @@ import { C, CoreControl, CoreState } from '../cores/core-control.js';
 import { R } from '../cores/vcpu.js';
 import type { CoreWorkerApi } from '../cores/worker.js';
 import { HcallRegs } from '../hypervisor/l0/regs.js';
+import type { V1Host } from '../hypervisor/l0/v1/host.js';
+import { v1Of } from '../hypervisor/l0/v1/registry.js';
 import type { L1Guest } from '../hypervisor/l1/guest.js';
 import { L, LoopState } from '../hypervisor/l1/loop-table.js';
 import { SplitMix32 } from '../hypervisor/prng.js';
@@ -106,12 +108,16 @@ export class MulticoreSimulation extends SimulationBase {
   /** Set once the cores are being shut down: a worker ending now is not a crash. */
   private closing = false;
   private traceCollector: TraceCollector | undefined;
+  private readonly v1: V1Host;
   private readonly regs = new HcallRegs();
   private readonly rec = new Int32Array(REQ.WORDS);
   private readonly rep = new Int32Array(REP.WORDS);
 
   constructor(readonly mopts: MulticoreOptions) {
     super(mopts);
+    // v1's L0 state (shadow tables, v1 vCPU slots) lives in shared memory too, for every core.
+    // (L1, made above, may already have registered its v1 partition table: keep that state.)
+    this.v1 = v1Of(this.l0);
     this.acks = InvalidationAcks.create(mopts.cores);
     // The coordinator's own invalidations (guest deletion, a new partition table) wait for acks too.
     this.l0.acks = this.acks;
@@ -260,6 +266,7 @@ export class MulticoreSimulation extends SimulationBase {
         requests: this.requests[k]!,
         replies: this.replies[k]!,
         maxInstructions: this.opts.maxInstructions,
+        v1: this.v1.shared,
         ...(this.traceCollector ? { trace: this.traceCollector.buffers[k]! } : {}),
         ...(this.mopts.seed === undefined ? {} : { seed: this.mopts.seed * 31 + k }),
         ...(crash ? { crash: { afterSteps: crash.afterSteps, how: crash.how } } : {}),

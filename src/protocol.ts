@@ -18,6 +18,7 @@
 import nodeAdapter from 'comlink/dist/umd/node-adapter.js';
 import type { L0SharedState } from '../hypervisor/l0/l0.js';
 import type { L0StatsData } from '../hypervisor/l0/stats.js';
+import type { V1Shared } from '../hypervisor/l0/v1/host.js';
 import type { ChannelShared } from '../mem/channel.js';
 import type { TraceBufferShared } from './trace/layout.js';
 
@@ -100,6 +101,8 @@ export interface CoreLoad {
   control: SharedArrayBuffer;
   requests: ChannelShared;
   replies: ChannelShared;
+  /** L0's v1 state (hypervisor/l0/v1/host.ts), shared like the rest of L0. */
+  v1: V1Shared;
   /** The run's instruction limit over all cores: a core stops taking loops once it is reached. */
   maxInstructions: number;
   /** Seed of the core's own choices (which of its loops to step next); undefined: round robin. */

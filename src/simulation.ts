@@ -7,9 +7,12 @@
  * Invoked from: `nestsim exec`, `nestsim run`, tests.
  */
 import { defaultL0Config, L0 } from '../hypervisor/l0/l0.js';
-import { COORDINATOR_CORE } from '../hypervisor/l0/partitions.js';
+import { COORDINATOR_CORE, Hdr } from '../hypervisor/l0/partitions.js';
+import { V1Hdr } from '../hypervisor/l0/v1/host.js';
+import { v1IfAny } from '../hypervisor/l0/v1/registry.js';
 import type { L1Guest } from '../hypervisor/l1/guest.js';
 import { type GuestSpec, L1 } from '../hypervisor/l1/l1.js';
+import { NestedApi } from '../hypervisor/l1/loop-table.js';
 import type { L0Port, L1VcpuLoop } from '../hypervisor/l1/vcpu-loop.js';
 import { SplitMix32 } from '../hypervisor/prng.js';
 import { GuestRam, RAM_GRANULE } from '../mem/ram.js';
@@ -27,6 +30,8 @@ export interface SimulationOptions {
   maxInstructions: number;
   /** Instructions per H_GUEST_RUN_VCPU before L0 takes the core back. */
   sliceInstructions?: number;
+  /** The nested API the L1 uses (default v2). */
+  api?: NestedApi;
 }
 
 /** What a run produced. */
@@ -69,7 +74,14 @@ export abstract class SimulationBase {
       hcall: (r, core) => l0.hcall(r, core),
       timebase: (core) => l0.seat(core).core.tb,
     };
-    this.l1 = new L1(port, this.ram, l0.codeGen, { base: L1_RESERVED, bytes: bytes - L1_RESERVED });
+    this.l1 = new L1(
+      port,
+      this.ram,
+      l0.codeGen,
+      { base: L1_RESERVED, bytes: bytes - L1_RESERVED },
+      undefined,
+      opts.api ?? NestedApi.V2,
+    );
   }
 
   /** Creates a guest (L1 does the hcalls); throws L1Error / OutOfL1Memory when it cannot. */
@@ -101,6 +113,20 @@ export abstract class SimulationBase {
   /** The doorbell a trace collector must ring so that the thread draining it wakes (multicore). */
   get traceBell(): SharedArrayBuffer | undefined {
     return undefined;
+  }
+
+  /**
+   * What L0 still holds for guests: v2 guests and vCPU slots, v1 L2s with their vCPU slots, and
+   * shadow-table memory (all 0 once every guest is deleted: the no-leaks check).
+   */
+  l0Holdings(): { guests: number; vcpus: number; shadowBytes: number } {
+    const w = this.l0.parts.w;
+    const v1 = v1IfAny(this.l0);
+    return {
+      guests: w[Hdr.ACTIVE_GUESTS]! + (v1 ? Atomics.load(v1.w, V1Hdr.ACTIVE_GUESTS) : 0),
+      vcpus: w[Hdr.ACTIVE_VCPUS]! + (v1 ? Atomics.load(v1.w, V1Hdr.ACTIVE_VCPUS) : 0),
+      shadowBytes: v1 ? v1.shadowBytesInUse() : 0,
+    };
   }
 
   /** Crashes of cores during the run, one report each (never any in the deterministic mode). */

@@ -2,7 +2,7 @@
  * What L0 counts: hcalls by opcode and return code, exits by reason, runs and instructions per
  * vCPU. Plain maps on the owning thread; the multicore runtime merges per-core copies at the end.
  */
-import { hcallName, returnCodeName } from '../papr.js';
+import { hcallName, hcallResultName } from '../papr.js';
 
 /** Violations kept verbatim (the count goes on). */
 const MAX_VIOLATIONS = 100;
@@ -164,7 +164,7 @@ export class L0Stats {
   } {
     const hcalls: Record<string, Record<string, number>> = {};
     for (const [op, byRc] of this.hcalls) {
-      hcalls[hcallName(op)] = Object.fromEntries([...byRc].map(([rc, n]) => [returnCodeName(rc), n]));
+      hcalls[hcallName(op)] = Object.fromEntries([...byRc].map(([rc, n]) => [hcallResultName(op, rc), n]));
     }
     const exits = Object.fromEntries([...this.exits].map(([v, n]) => [`0x${v.toString(16)}`, n]));
     const vcpus = Object.fromEntries(

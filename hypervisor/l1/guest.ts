@@ -58,7 +58,9 @@ export class L1Guest implements GuestEvents {
 
   vcpuExit(vcpuId: number, code: number): void {
     this.vcpuCodes.set(vcpuId, code);
-    if (!this.finished && this.loops.every((l) => l.done))
+    // Over when every vCPU has said so: counted from the exits themselves, not from the loops'
+    // done flags, which another core sets before its exit reaches this thread.
+    if (!this.finished && this.vcpuCodes.size === this.vcpus)
       this.end = { kind: 'exited', code: this.vcpuCodes.get(0) ?? code };
   }
 

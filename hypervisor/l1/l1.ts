@@ -21,8 +21,11 @@ import { Cap, H, Hcall, RptTarget, RptType, StateFlags } from '../papr.js';
 import { AddressSpace, type Paging } from './address-space.js';
 import { L1Guest } from './guest.js';
 import { LoopTable, NestedApi } from './loop-table.js';
+import type { NestedVcpu } from './nested-vcpu.js';
 import { FRAME, PageAllocator } from './page-allocator.js';
 import { RunInput, RunOutput } from './run-buffers.js';
+import { V1PartitionTable } from './v1-partition-table.js';
+import { V1_HV_BYTES, V1_REGS_BYTES, V1Vcpu } from './v1-vcpu.js';
 import { V2Vcpu } from './v2-vcpu.js';
 import { type L0Port, L1VcpuLoop } from './vcpu-loop.js';
 
@@ -34,6 +37,9 @@ const L2_LPCR = 0x0200_0000n;
 const L2_HFSCR = 0xffffn;
 /** DEC far in the future (EE is 0 anyway). */
 const FAR_DEC = 0x4000_0000_0000_0000n;
+
+/** Where a v1 vCPU's pt_regs sits in its frame (its hv_guest_state is at the frame's start). */
+const V1_REGS_AT = 0x400;
 
 /** Bytes of each run buffer L1 registers (Linux rounds its buffers to a power of two, ≈4 KiB). */
 const RUN_BUFFER_BYTES = 4096;
@@ -71,6 +77,9 @@ export class L1 {
   /** Recorder for the loops L1 makes on this thread (the deterministic mode's core 0), or null. */
   trace: TraceRecorder | null = null;
 
+  /** Under v1: L1's partition table, registered with L0 (H_SET_PARTITION_TABLE). */
+  private readonly v1Table: V1PartitionTable | undefined;
+
   constructor(
     readonly port: L0Port,
     readonly ram: GuestRam,
@@ -78,11 +87,20 @@ export class L1 {
     /** Region of L1 RAM this L1 may hand out (the rest is its "kernel"). */
     region: { base: number; bytes: number },
     loopCapacity = DEFAULT_LOOP_CAPACITY,
+    /** The nested API this L1 uses: v2 (H_GUEST_*, state in L0) or v1 (H_ENTER_NESTED, state in L1). */
+    readonly api: NestedApi = NestedApi.V2,
   ) {
     this.loops = LoopTable.create(loopCapacity);
     this.pages = new PageAllocator(ram, region.base, region.bytes);
     this.scratch = this.pages.alloc(FRAME);
-    this.negotiate();
+    if (api === NestedApi.V2) this.negotiate();
+    else {
+      try {
+        this.v1Table = new V1PartitionTable(port, ram, this.pages, COORDINATOR_CORE);
+      } catch (e) {
+        throw new L1Error((e as Error).message);
+      }
+    }
   }
 
   /** GET_CAPABILITIES, then SET_CAPABILITIES with the newest mode offered (spec §5.1, §5.2). */
@@ -99,18 +117,105 @@ export class L1 {
 
   /** Creates a guest with its memory, vCPUs and loops; it is ready to run. */
   createGuest(spec: GuestSpec): L1Guest {
+    return this.api === NestedApi.V2 ? this.createV2Guest(spec) : this.createV1Guest(spec);
+  }
+
+  /**
+   * A guest under v1 (spec §14): no creation hcall (L0 makes the L2 on its first H_ENTER_NESTED);
+   * L1 writes the guest's partition-table entry, and keeps each vCPU's whole state in an
+   * hv_guest_state and a pt_regs of its own memory, passed on every entry.
+   */
+  private createV1Guest(spec: GuestSpec): L1Guest {
+    const table = this.v1Table!;
+    const lpid = table.allocLpid();
+    if (lpid < 0) throw new L1Error(`all ${table.entries - 1} v1 LPIDs in use`);
+    let space: AddressSpace | undefined;
+    const buffers: [number, number][] = [];
+    const guestEntries: number[] = [];
+    try {
+      space = this.addressSpace(spec);
+      table.set(lpid, space.writer.root, COORDINATOR_CORE);
+      const guest = new L1Guest(lpid, spec.name, spec.vcpus, space, guestEntries);
+      for (let v = 0; v < spec.vcpus; v++) {
+        const frame = this.pages.alloc(FRAME);
+        buffers.push([frame, FRAME]);
+        const regs = frame + V1_REGS_AT;
+        const top = space.stackTop(v);
+        const vcpu = V1Vcpu.create(this.port, this.ram, frame, regs, lpid, v, {
+          nia: BigInt(spec.image.entry),
+          msr: L2_MSR,
+          lpcr: L2_LPCR,
+          hfscr: L2_HFSCR,
+          gprs: { 1: BigInt(top - 64), 3: BigInt(v), 4: BigInt(spec.vcpus), 12: BigInt(spec.image.entry) },
+        });
+        const loop = this.addLoop(guest, v, vcpu, space, spec, {
+          inAddr: frame,
+          inBytes: V1_HV_BYTES,
+          outAddr: regs,
+          outBytes: V1_REGS_BYTES,
+          api: NestedApi.V1,
+        });
+        guest.loops.push(loop);
+      }
+      guest.buffers.push(...buffers);
+      this.guests.push(guest);
+      this.live.push(guest);
+      return guest;
+    } catch (e) {
+      for (const entry of guestEntries) this.loops.free(entry);
+      table.clear(lpid, COORDINATOR_CORE);
+      space?.destroy();
+      for (const [a, b] of buffers) this.pages.free(a, b);
+      throw e;
+    }
+  }
+
+  /** The guest's memory as `spec` asks. */
+  private addressSpace(spec: GuestSpec): AddressSpace {
+    return new AddressSpace(this.ram, this.pages, this.codeGen, {
+      image: spec.image,
+      vcpus: spec.vcpus,
+      memoryBytes: spec.memoryBytes,
+      stackBytes: spec.stackBytes ?? 0x4_0000,
+      paging: spec.paging,
+    });
+  }
+
+  /** Records vCPU `v`'s loop in the loop table and makes it (for the deterministic mode). */
+  private addLoop(
+    guest: L1Guest,
+    v: number,
+    vcpu: NestedVcpu,
+    space: AddressSpace,
+    spec: GuestSpec,
+    at: { inAddr: number; inBytes: number; outAddr: number; outBytes: number; api: NestedApi },
+  ): L1VcpuLoop {
+    const hdecTicks = spec.hdecTicks ?? 0;
+    const entry = this.loops.add({ guestId: guest.id, vcpuId: v, hdecTicks, root: space.writer.root, ...at });
+    if (entry < 0) throw new L1Error(`L1 runs at most ${this.loops.capacity} vCPUs at once`);
+    guest.entries.push(entry);
+    return new L1VcpuLoop(
+      (core) => this.port.timebase(core),
+      guest.id,
+      v,
+      vcpu,
+      space,
+      guest,
+      hdecTicks,
+      this.loops,
+      entry,
+      this.trace,
+    );
+  }
+
+  /** A guest under v2 (spec §13's sequence). */
+  private createV2Guest(spec: GuestSpec): L1Guest {
     const id = this.createPartition();
     let space: AddressSpace | undefined;
     const buffers: [number, number][] = [];
     const guestEntries: number[] = [];
     try {
-      space = new AddressSpace(this.ram, this.pages, this.codeGen, {
-        image: spec.image,
-        vcpus: spec.vcpus,
-        memoryBytes: spec.memoryBytes,
-        stackBytes: spec.stackBytes ?? 0x4_0000,
-        paging: spec.paging,
-      });
+      space = this.addressSpace(spec);
       this.setState(id, 0, { PARTITION_TABLE: space.partitionTable() }, true);
       const guest = new L1Guest(id, spec.name, spec.vcpus, space, guestEntries);
       for (let v = 0; v < spec.vcpus; v++) {
@@ -137,38 +242,20 @@ export class L1 {
           GPR4: BigInt(spec.vcpus),
           GPR12: BigInt(spec.image.entry),
         });
-        const hdecTicks = spec.hdecTicks ?? 0;
-        const entry = this.loops.add({
-          guestId: id,
-          vcpuId: v,
+        const vcpu = new V2Vcpu(
+          this.port,
+          id,
+          v,
+          new RunInput(this.ram, inp, RUN_BUFFER_BYTES),
+          new RunOutput(this.ram, out, outBytes),
+        );
+        const loop = this.addLoop(guest, v, vcpu, space, spec, {
           inAddr: inp,
           inBytes: RUN_BUFFER_BYTES,
           outAddr: out,
           outBytes,
-          hdecTicks,
-          root: space.writer.root,
           api: NestedApi.V2,
         });
-        if (entry < 0) throw new L1Error(`L1 runs at most ${this.loops.capacity} vCPUs at once`);
-        guestEntries.push(entry);
-        const loop = new L1VcpuLoop(
-          (core) => this.port.timebase(core),
-          id,
-          v,
-          new V2Vcpu(
-            this.port,
-            id,
-            v,
-            new RunInput(this.ram, inp, RUN_BUFFER_BYTES),
-            new RunOutput(this.ram, out, outBytes),
-          ),
-          space,
-          guest,
-          hdecTicks,
-          this.loops,
-          entry,
-          this.trace,
-        );
         guest.loops.push(loop);
       }
       guest.buffers.push(...buffers);
@@ -193,11 +280,14 @@ export class L1 {
   deleteGuest(g: L1Guest): void {
     if (g.deleted) return;
     g.stop('deleted by L1 while running');
-    for (let tries = 0; ; tries++) {
-      const rc = this.call(Hcall.H_GUEST_DELETE, 0n, BigInt(g.id));
-      if (rc === H.SUCCESS) break;
-      if (rc !== H.BUSY || tries > 1000) throw new L1Error(`H_GUEST_DELETE of guest ${g.id} failed (${rc})`);
-    }
+    if (this.v1Table) this.v1Table.clear(g.id, COORDINATOR_CORE);
+    else
+      for (let tries = 0; ; tries++) {
+        const rc = this.call(Hcall.H_GUEST_DELETE, 0n, BigInt(g.id));
+        if (rc === H.SUCCESS) break;
+        if (rc !== H.BUSY || tries > 1000)
+          throw new L1Error(`H_GUEST_DELETE of guest ${g.id} failed (${rc})`);
+      }
     g.deleted = true;
     g.deletedAt = performance.now();
     this.live = this.live.filter((x) => x !== g);
@@ -226,6 +316,8 @@ export class L1 {
    * translation older than L1's latest change to the guest's tree.
    */
   invalidate(g: L1Guest): void {
+    // v1: a tlbie of every translation of the LPID (H_TLB_INVALIDATE IS=2, spec §14.4).
+    if (this.v1Table) return this.v1Table.flushAll(g.id, COORDINATOR_CORE);
     const rc = this.call(
       Hcall.H_RPT_INVALIDATE,
       BigInt(g.id),

@@ -9,6 +9,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { readElfFile } from '../../cores/elf.js';
 import type { Paging } from '../../hypervisor/l1/address-space.js';
 import type { L1Guest } from '../../hypervisor/l1/guest.js';
+import { NestedApi } from '../../hypervisor/l1/loop-table.js';
 import type { Io } from '../cli.js';
 import { ExitCode, UserError } from '../errors.js';
 import { createSimulation } from '../multicore.js';
@@ -30,6 +31,7 @@ interface ExecArgs extends TraceArgs {
   guests: number;
   cores?: number;
   deterministic: boolean;
+  api?: 'v1' | 'v2';
   memory: string;
   'guest-memory': string;
   seed?: number;
@@ -55,6 +57,11 @@ export function execCommand(io: Io, setExit: (code: number) => void): CommandMod
         .option('cores', {
           type: 'number',
           describe: "simulated cores, one worker thread each (default: the host's cores)",
+        })
+        .option('api', {
+          choices: ['v1', 'v2'] as const,
+          describe:
+            'the nested API L1 uses: v2 (H_GUEST_*, state kept by L0) or v1 (H_ENTER_NESTED, shadow tables)',
         })
         .option('deterministic', {
           type: 'boolean',
@@ -106,7 +113,12 @@ async function runExec(io: Io, a: ExecArgs): Promise<number> {
     throw new UserError('--seed', 'must be an integer');
 
   const sim = createSimulation(
-    { l1MemoryBytes: l1Memory, seed: a.seed, maxInstructions },
+    {
+      l1MemoryBytes: l1Memory,
+      seed: a.seed,
+      maxInstructions,
+      api: a.api === 'v1' ? NestedApi.V1 : NestedApi.V2,
+    },
     { deterministic: a.deterministic, cores },
   );
   const session = startTrace(sim, a);

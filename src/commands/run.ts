@@ -5,8 +5,8 @@
  */
 import os from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
-import { Hdr } from '../../hypervisor/l0/partitions.js';
-import { H, returnCodeName } from '../../hypervisor/papr.js';
+import { NestedApi } from '../../hypervisor/l1/loop-table.js';
+import { hcallFailed, hcallName, hcallResultName } from '../../hypervisor/papr.js';
 import type { Io } from '../cli.js';
 import { ExitCode, UserError } from '../errors.js';
 import { createSimulation } from '../multicore.js';
@@ -30,6 +30,7 @@ interface RunArgs extends TraceArgs {
   seed?: number;
   cores?: number;
   deterministic?: boolean;
+  api?: 'v1' | 'v2';
   json: boolean;
 }
 
@@ -51,6 +52,11 @@ export function runCommand(io: Io, setExit: (code: number) => void): CommandModu
         .option('cores', {
           type: 'number',
           describe: "simulated cores, one worker thread each (default: the scenario's, else the host's)",
+        })
+        .option('api', {
+          choices: ['v1', 'v2'] as const,
+          describe:
+            'the nested API L1 uses: v2 (H_GUEST_*, state kept by L0) or v1 (H_ENTER_NESTED, shadow tables)',
         })
         .option('deterministic', {
           type: 'boolean',
@@ -83,6 +89,7 @@ async function runScenario(io: Io, a: RunArgs): Promise<number> {
       seed,
       maxInstructions: s.run.maxInstructions,
       sliceInstructions: s.run.slice,
+      api: (a.api ?? s.l1.api) === 'v1' ? NestedApi.V1 : NestedApi.V2,
     },
     { deterministic, cores },
   );
@@ -142,6 +149,7 @@ async function runScenario(io: Io, a: RunArgs): Promise<number> {
         scenario: { name: s.name, file: loaded.file, seed: seed ?? null },
         mode: sim.mode,
         cores: sim.cores,
+        api: a.api ?? s.l1.api,
         guests: groups.flatMap((g) =>
           g.guests.map((x) => ({ group: g.name, name: x.name, id: x.id, vcpus: x.vcpus, end: x.end })),
         ),
@@ -153,7 +161,9 @@ async function runScenario(io: Io, a: RunArgs): Promise<number> {
     );
   } else {
     io.out(`scenario ${s.name}: ${s.description || loaded.file}\n`);
-    io.out(`seed ${seed ?? 'none (round robin)'}, L1 memory ${formatBytes(s.l1.memory)}\n\nguests\n`);
+    io.out(
+      `seed ${seed ?? 'none (round robin)'}, L1 memory ${formatBytes(s.l1.memory)}, nested ${a.api ?? s.l1.api}\n\nguests\n`,
+    );
     for (const g of groups)
       for (const x of g.guests)
         io.out(`  ${x.name.padEnd(14)} ${String(x.vcpus).padStart(2)} vCPU  ${guestEndText(x)}\n`);
@@ -235,9 +245,9 @@ function evaluate(
     }
     case 'no-hcall-errors': {
       const bad: string[] = [];
-      for (const [op, byRc] of Object.entries(stats.hcalls))
-        for (const [rc, n] of Object.entries(byRc))
-          if (rc !== returnCodeName(H.SUCCESS)) bad.push(`${op} → ${rc} ×${n}`);
+      for (const [op, byRc] of sim.l0.stats.hcalls)
+        for (const [rc, n] of byRc)
+          if (hcallFailed(op, rc)) bad.push(`${hcallName(op)} → ${hcallResultName(op, rc)} ×${n}`);
       return {
         name: c,
         ok: bad.length === 0,
@@ -246,11 +256,11 @@ function evaluate(
     }
     case 'no-leaks': {
       const pages = sim.l1.pages.inUse - baseline;
-      const guests = sim.l0.parts.w[Hdr.ACTIVE_GUESTS]! + sim.l0.parts.w[Hdr.ACTIVE_VCPUS]!;
+      const h = sim.l0Holdings();
       return {
         name: c,
-        ok: pages === 0 && guests === 0,
-        detail: `L1 pages still in use: ${pages}; L0 guests and vCPUs still allocated: ${guests}`,
+        ok: pages === 0 && h.guests === 0 && h.vcpus === 0 && h.shadowBytes === 0,
+        detail: `L1 pages still in use: ${pages}; L0 guests and vCPUs still allocated: ${h.guests + h.vcpus}${h.shadowBytes > 0 ? `; shadow tables: ${h.shadowBytes} bytes` : ''}`,
       };
     }
   }

@@ -58,8 +58,10 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       memory: size.default(512 * 1024 * 1024),
       vcpus: count.default(1),
+      /** The nested API: v2 (H_GUEST_*) or v1 (H_ENTER_NESTED with shadow tables in L0). */
+      api: z.enum(['v1', 'v2']).default('v2'),
     })
-    .default({ memory: 512 * 1024 * 1024, vcpus: 1 }),
+    .default({ memory: 512 * 1024 * 1024, vcpus: 1, api: 'v2' }),
   /** Simulated cores (worker threads); default: the host's. */
   cores: count.optional(),
   /** Run in the deterministic mode (one thread, seeded interleaving) instead of on cores. */
