@@ -9,10 +9,10 @@
  */
 import type { HcallRegs } from '../hypervisor/l0/regs.js';
 import type { ChannelShared } from '../mem/channel.js';
-import { WaitFor } from '../src/trace/layout.js';
-import type { TraceRecorder } from '../src/trace/recorder.js';
 import { ChannelReceiver, ChannelSender, ChannelStatus } from '../mem/channel.js';
 import { putText, REP, REQ, Req, type ReqKind, TEXT_BYTES } from '../src/protocol.js';
+import { WaitFor } from '../src/trace/layout.js';
+import type { TraceRecorder } from '../src/trace/recorder.js';
 
 /** How long a core waits for an answer before it calls the coordinator dead (a nestsim bug). */
 const REPLY_DEADLINE_MS = 120_000;
@@ -92,6 +92,12 @@ export class CoordinatorLink {
   /** The loop's vCPU cannot go on. */
   failed(entry: number, report: string): void {
     putText(this.begin(Req.FAILED, entry), REQ.TEXT_LEN, REQ.TEXT, encoder.encode(report));
+    this.send();
+  }
+
+  /** An invariant L1's checks (or an agent) saw broken; `what` in one line. */
+  violation(entry: number, what: string): void {
+    putText(this.begin(Req.VIOLATION, entry), REQ.TEXT_LEN, REQ.TEXT, encoder.encode(what));
     this.send();
   }
 

@@ -15,12 +15,16 @@
 import { L0 } from '../hypervisor/l0/l0.js';
 import { V1Host } from '../hypervisor/l0/v1/host.js';
 import { installV1 } from '../hypervisor/l0/v1/registry.js';
+import { AgentLoop } from '../hypervisor/l1/agent.js';
+import { AGENTS } from '../hypervisor/l1/agents/index.js';
+import { agentContext } from '../hypervisor/l1/l1.js';
 import { L, LoopState, LoopTable, NestedApi } from '../hypervisor/l1/loop-table.js';
 import { RemoteGuestEvents, RemoteGuestMemory } from '../hypervisor/l1/remote-services.js';
 import { RunInput, RunOutput } from '../hypervisor/l1/run-buffers.js';
+import { ownerPolicy } from '../hypervisor/l1/state-refresh.js';
 import { V1Vcpu } from '../hypervisor/l1/v1-vcpu.js';
 import { V2Vcpu } from '../hypervisor/l1/v2-vcpu.js';
-import { type L0Port, L1VcpuLoop, Step } from '../hypervisor/l1/vcpu-loop.js';
+import { type L0Port, L1VcpuLoop, type OwnerPolicy, Step } from '../hypervisor/l1/vcpu-loop.js';
 import { Hcall, StateFlags } from '../hypervisor/papr.js';
 import { SplitMix32 } from '../hypervisor/prng.js';
 import type { GuestRam } from '../mem/ram.js';
@@ -51,10 +55,10 @@ const LOCAL_HCALLS = new Set<number>([
 /** SET_STATE's guest-wide flag, high word (guest records are written by the coordinator only). */
 const GUEST_WIDE_HI = Number(StateFlags.GUEST_WIDE >> 32n);
 
-/** A loop as this core rebuilt it, with its counters. */
+/** A loop as this core rebuilt it (a vCPU loop or an agent), with its counters. */
 interface LocalLoop {
   loopId: number;
-  loop: L1VcpuLoop;
+  loop: { readonly guestId: number; readonly vcpuId: number; step(core: number): Step };
   counters: LoopCounters;
 }
 
@@ -301,6 +305,15 @@ export class CoreRuntime {
       runningSeconds: 0,
     };
     if (t.get(e, L.STEPS) > 0) this.migrationsIn++;
+    if (t.get(e, L.API) === NestedApi.AGENT) {
+      const factory = AGENTS.get(t.get(e, L.AGENT_KIND));
+      if (!factory) throw new Error(`loop ${e}: no agent of kind ${t.get(e, L.AGENT_KIND)}`);
+      const link = this.link;
+      const agent = factory(agentContext(t, e, this.port, this.ram, (what) => link.violation(e, what)));
+      const l = { loopId, loop: new AgentLoop(agent, guestId, vcpuId, t, e), counters };
+      this.local[e] = l;
+      return l;
+    }
     const inAddr = t.get(e, L.IN_ADDR) >>> 0;
     const outAddr = t.get(e, L.OUT_ADDR) >>> 0;
     // The loop's state is in L1 memory either way: v2's run input buffer, v1's two structures.
@@ -325,10 +338,18 @@ export class CoreRuntime {
       t,
       e,
       this.trace,
+      this.ownerPolicyOf(e, guestId, vcpuId),
     );
     const l = { loopId, loop, counters };
     this.local[e] = l;
     return l;
+  }
+
+  /** The owner-side stress policy recorded for entry `e`, or null. */
+  private ownerPolicyOf(e: number, guestId: number, vcpuId: number): OwnerPolicy | null {
+    const p = this.table.policy(e);
+    if (p.refreshEvery === 0 && p.pendingEvery === 0) return null;
+    return ownerPolicy(this.port, this.ram, p, guestId, vcpuId);
   }
 
   /**

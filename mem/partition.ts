@@ -36,6 +36,19 @@ export class PartitionMmu {
     private readonly opts: WalkOptions = GUEST_ACCESS,
   ) {}
 
+  /** Test-only misbehaviour (L0Config mutants and faults): what the stress checks must catch. */
+  misbehave(m: { ignoreInvalidations: boolean; dropAcks: boolean; delayAcks: number }): void {
+    this.ignoreInvalidations = m.ignoreInvalidations;
+    this.dropAcks = m.dropAcks;
+    this.delayAcks = m.delayAcks;
+  }
+
+  private ignoreInvalidations = false;
+  private dropAcks = false;
+  private delayAcks = 0;
+  /** Check points left before a delayed ack is published. */
+  private ackIn = 0;
+
   /** Makes this MMU take part in invalidation broadcasts as core `core` (mem/invalidation.ts). */
   joinBroadcasts(acks: InvalidationAcks, core: number): void {
     this.acks = acks;
@@ -76,11 +89,14 @@ export class PartitionMmu {
 
   /** Check point: applies generation bumps; true if cached translations were dropped. */
   sync(): boolean {
-    const dropped = this.tlb.syncGenerations();
+    const dropped = this.ignoreInvalidations ? this.tlb.skipGenerations() : this.tlb.syncGenerations();
     const acks = this.acks;
     if (acks !== null) {
       const applied = this.tlb.appliedGeneration;
       if (applied !== this.acked) {
+        if (this.dropAcks) return dropped;
+        if (this.delayAcks > 0 && this.ackIn === 0) this.ackIn = this.delayAcks + 1;
+        if (this.ackIn > 0 && --this.ackIn > 0) return dropped;
         this.acked = applied;
         acks.ack(this.core, applied);
       }

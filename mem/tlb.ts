@@ -260,6 +260,21 @@ export class Tlb {
     return dropped;
   }
 
+  /**
+   * Test-only (the ignore-invalidations mutant): takes the current generations as seen without
+   * dropping anything, so stale entries survive. Returns false (nothing dropped).
+   */
+  skipGenerations(): boolean {
+    const words = this.gens.words;
+    this.seenAny = Atomics.load(words, GEN_ANY);
+    this.seenAll = Atomics.load(words, GEN_ALL);
+    for (let k = 0; k < this.presentCount; k++) {
+      const lpid = this.present[k]!;
+      this.seen[lpid] = Atomics.load(words, lpid);
+    }
+    return false;
+  }
+
   private flushed(scope: TlbFlushScope, lpid: number, dropped: number): void {
     this.flushes++;
     if (this.probe !== null) this.probe.onFlush(scope, lpid, dropped);

@@ -21,7 +21,7 @@ import { HcallRegs } from '../hypervisor/l0/regs.js';
 import type { V1Host } from '../hypervisor/l0/v1/host.js';
 import { v1Of } from '../hypervisor/l0/v1/registry.js';
 import type { L1Guest } from '../hypervisor/l1/guest.js';
-import { L, LoopState } from '../hypervisor/l1/loop-table.js';
+import { L, LoopState, NestedApi } from '../hypervisor/l1/loop-table.js';
 import { SplitMix32 } from '../hypervisor/prng.js';
 import { ChannelReceiver, ChannelSender, createChannel, createDoorbell, Doorbell } from '../mem/channel.js';
 import { InvalidationAcks } from '../mem/invalidation.js';
@@ -184,11 +184,12 @@ export class MulticoreSimulation extends SimulationBase {
         this.traceCollector?.drainIfNeeded();
         for (const g of this.l1.live) if (g.finished) this.deleteGuest(g);
         this.l1.reclaim();
-        if (this.l1.live.length === 0) break;
+        if (this.l1.live.length === 0 && this.l1.agents.length === 0) break;
         const done = this.instructions;
         if (done >= this.opts.maxInstructions && completed) {
           completed = false;
           for (const g of this.l1.live) g.stop(`instruction limit of ${this.opts.maxInstructions} reached`);
+          for (const a of this.l1.agents) a.loop.finish();
         }
         if (done >= nextSchedule) {
           nextSchedule = done + scheduleEvery;
@@ -362,6 +363,9 @@ export class MulticoreSimulation extends SimulationBase {
       case Req.FAILED:
         p?.guest.failed(p.vcpuId, new TextDecoder().decode(getText(q, REQ.TEXT_LEN, REQ.TEXT)));
         return;
+      case Req.VIOLATION:
+        this.violation(new TextDecoder().decode(getText(q, REQ.TEXT_LEN, REQ.TEXT)));
+        return;
       case Req.CRASH:
         this.coreFailed(h, new TextDecoder().decode(getText(q, REQ.TEXT_LEN, REQ.TEXT)), entry);
         return;
@@ -398,6 +402,8 @@ export class MulticoreSimulation extends SimulationBase {
         if (t.home(e) < 0) fresh.push(e);
       });
     }
+    // Agents too: placed once, never moved (they keep state of their own between steps).
+    for (const a of this.l1.agents) if (t.home(a.entry) < 0 && !t.isDone(a.entry)) fresh.push(a.entry);
     if (fresh.length === 0) return;
     if (this.rng) shuffle(fresh, this.rng);
     const load = this.loads();
@@ -439,10 +445,12 @@ export class MulticoreSimulation extends SimulationBase {
     const t = this.l1.loops;
     const rng = this.rng;
     const pickOf = (n: number) => (rng ? rng.below(n) : 0);
+    // The loops that may move: vCPU loops (agents stay where they were placed).
     const on = (core: number) => {
       const list: number[] = [];
       for (let e = 0; e < t.capacity; e++)
-        if (t.state(e) === LoopState.RUNNABLE && t.home(e) === core) list.push(e);
+        if (t.state(e) === LoopState.RUNNABLE && t.home(e) === core && t.get(e, L.API) !== NestedApi.AGENT)
+          list.push(e);
       return list;
     };
     for (;;) {
@@ -452,6 +460,7 @@ export class MulticoreSimulation extends SimulationBase {
       for (let c = 0; c < load.length; c++) if (load[c]! >= 0 && (max < 0 || load[c]! > load[max]!)) max = c;
       if (min < 0 || max < 0 || load[max]! - load[min]! < 2) break;
       const list = on(max);
+      if (list.length === 0) break; // only agents there
       this.move(list[pickOf(list.length)]!, min);
     }
     const live = this.handles.filter((h) => !h.dead).map((h) => h.index);

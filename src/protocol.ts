@@ -40,6 +40,8 @@ export const Req = {
   FAILED: 7,
   /** The core caught an exception of its own (a nestsim bug); TEXT = what and where. No reply. */
   CRASH: 8,
+  /** An invariant L1's checks or an agent saw broken; TEXT = what. No reply. */
+  VIOLATION: 9,
 } as const;
 export type ReqKind = (typeof Req)[keyof typeof Req];
 

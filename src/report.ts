@@ -152,7 +152,7 @@ export function runStats(sim: SimulationBase, summary: RunSummary): RunStats {
     invalidationAckWaits: st.ackWaits,
     migrations: sim.migrations,
     crashes: [...sim.crashes],
-    violations: [...st.violations],
+    violations: [...st.violations, ...sim.violations, ...sim.l1.guests.flatMap((g) => g.violations)],
     perCore,
     perVcpu,
   };

@@ -10,6 +10,7 @@ import { defaultL0Config, L0 } from '../hypervisor/l0/l0.js';
 import { COORDINATOR_CORE, Hdr } from '../hypervisor/l0/partitions.js';
 import { V1Hdr } from '../hypervisor/l0/v1/host.js';
 import { v1IfAny } from '../hypervisor/l0/v1/registry.js';
+import type { AgentLoop } from '../hypervisor/l1/agent.js';
 import type { L1Guest } from '../hypervisor/l1/guest.js';
 import { type GuestSpec, L1 } from '../hypervisor/l1/l1.js';
 import { NestedApi } from '../hypervisor/l1/loop-table.js';
@@ -129,6 +130,14 @@ export abstract class SimulationBase {
     };
   }
 
+  /** Broken invariants that L1's checks and agents reported (stress), the first 100 kept. */
+  readonly violations: string[] = [];
+
+  /** Records a broken invariant (kept with the L0's in the report). */
+  violation(what: string): void {
+    if (this.violations.length < 100) this.violations.push(what);
+  }
+
   /** Crashes of cores during the run, one report each (never any in the deterministic mode). */
   readonly crashes: string[] = [];
   /** vCPU loops moved between cores. */
@@ -214,12 +223,14 @@ export class Simulation extends SimulationBase {
     let rr = 0;
     let completed = true;
     for (;;) {
-      const live: [L1Guest, L1VcpuLoop][] = [];
+      const live: [L1Guest | undefined, L1VcpuLoop | AgentLoop][] = [];
       for (const g of this.l1.live) if (!g.finished) for (const l of g.loops) if (!l.done) live.push([g, l]);
+      for (const a of this.l1.agents) if (!a.loop.done) live.push([undefined, a.loop]);
       if (live.length === 0) break;
       if (this.instructions >= this.opts.maxInstructions) {
         completed = false;
         for (const g of this.l1.live) g.stop(`instruction limit of ${this.opts.maxInstructions} reached`);
+        for (const a of this.l1.agents) a.loop.finish();
         break;
       }
       const [g, loop] = this.rng ? live[this.rng.below(live.length)]! : live[rr++ % live.length]!;
@@ -228,8 +239,9 @@ export class Simulation extends SimulationBase {
       const dt = (performance.now() - s0) / 1000;
       this.steps++;
       this.runningSeconds += dt;
-      g.vcpuRunningSeconds[loop.vcpuId] = (g.vcpuRunningSeconds[loop.vcpuId] ?? 0) + dt;
+      if (g) g.vcpuRunningSeconds[loop.vcpuId] = (g.vcpuRunningSeconds[loop.vcpuId] ?? 0) + dt;
       for (const x of this.l1.live) if (x.finished) this.l1.deleteGuest(x);
+      this.l1.reclaim();
       if (progress) {
         const now = performance.now();
         if (now - lastProgress > 100) {

@@ -137,9 +137,29 @@ function stcx(c: Cpu, i: number, ch: number, cl: number, size: number): number {
     }
     if (ok && m.code.pageOf[a >>> 12] !== 0) m.code.written(a >>> 12);
   }
+  // The mutant (test-only): a lost reservation — no larx, or another core's store since — stores anyway.
+  if (!ok && c.stcxWithoutReservation) ok = mutantStore(c, a, s, size);
   c.resAddr = -1;
   r[R.CR] = (r[R.CR] & 0x0fff_ffff) | (((ok ? Cr.EQ : 0) | r[R.SO]) << 28);
   return Step.NEXT;
+}
+
+/**
+ * The stcx-without-reservation mutant (test-only): store as a plain store would and report
+ * success, as a broken implementation that forgot the reservation check would.
+ */
+function mutantStore(c: Cpu, a: number, s: number, size: number): boolean {
+  const m = c.m;
+  const r = c.r;
+  const vlo = r[s + 1];
+  if (size === 1) m.u8[a] = vlo & 0xff;
+  else if (size === 2) m.dv.setUint16(a, vlo & 0xffff, m.le);
+  else if (size === 4) m.dv.setInt32(a, vlo, m.le);
+  else {
+    m.dv.setInt32(a + (m.le ? 0 : 4), vlo, m.le);
+    m.dv.setInt32(a + (m.le ? 4 : 0), r[s], m.le);
+  }
+  return true;
 }
 
 /** lbarx RT,RA,RB,EH — RESERVE ← 1; RT ← (56)0 || MEM(EA, 1) */

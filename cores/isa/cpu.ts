@@ -100,6 +100,8 @@ export class Cpu {
 
   /** Load reservation: L1 real address (-1 = none), size in bytes, and the value loaded. */
   resAddr = -1;
+  /** Test-only mutant (L0Config.mutants): stcx. succeeds without a valid reservation. */
+  stcxWithoutReservation = false;
   resSize = 0;
   resHi = 0;
   resLo = 0;

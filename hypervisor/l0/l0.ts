@@ -44,6 +44,23 @@ export interface FaultInjection {
   createBusy: number;
   /** H_GUEST_DELETE answers H_BUSY this many times per guest before deleting. */
   deleteBusy: number;
+  /** Cores never acknowledge invalidations (they still drop the entries): each invalidation times out. */
+  dropAcks?: boolean;
+  /** Cores acknowledge an invalidation only this many check points after they dropped the entries. */
+  delayAcks?: number;
+}
+
+/**
+ * Deliberately broken behaviours, for the stress tool's own tests: a stress check that never
+ * caught a planted bug proves nothing. Test-only (`nestsim stress --mutant`); never on otherwise.
+ */
+export interface Mutants {
+  /** Cores keep cached translations across invalidations (and acknowledge them anyway). */
+  ignoreInvalidations?: boolean;
+  /** stcx. succeeds without a valid reservation (it stores like a plain store). */
+  stcxWithoutReservation?: boolean;
+  /** H_GUEST_SET_STATE of a vCPU silently skips this element ID. */
+  setStateDrops?: number;
 }
 
 /** Everything that configures an L0. */
@@ -66,6 +83,8 @@ export interface L0Config {
   walk: WalkOptions;
   /** Bytes of L1 memory when the caller does not hand L0 a RAM of its own (tests, tools). */
   l1MemoryBytes: number;
+  /** Test-only broken behaviours (see Mutants); empty in every real run. */
+  mutants: Mutants;
   /**
    * How long an invalidation waits for the cores running the partition to acknowledge; a core that
    * misses it is recorded as an invariant violation (L0Stats.violations), never waited on forever.
@@ -100,6 +119,7 @@ export function defaultL0Config(overrides: Partial<L0Config> = {}): L0Config {
     sliceInstructions: 2_000_000,
     walk: GUEST_ACCESS,
     ackDeadlineMs: 10_000,
+    mutants: {},
     ...overrides,
   };
 }
@@ -233,6 +253,13 @@ export class L0 {
     if (!s) {
       s = new CoreSeat(core, this.ram, this.gens, this.parts.w, this.config.walk, this.codeGen);
       if (this.acks) s.partition.joinBroadcasts(this.acks, core);
+      const { faults, mutants } = this.config;
+      s.partition.misbehave({
+        ignoreInvalidations: mutants.ignoreInvalidations === true,
+        dropAcks: faults.dropAcks === true,
+        delayAcks: faults.delayAcks ?? 0,
+      });
+      s.core.cpu.stcxWithoutReservation = mutants.stcxWithoutReservation === true;
       this.seats[core] = s;
     }
     return s;

@@ -117,10 +117,12 @@ export function setThreadState(
   if (!checkGsb(dv, addr, size, kind, check, { checkValue: l0.threadValueCheck }))
     return refused(l0, r, check);
   const vcpu = l0.vcpu(slot);
+  const dropped = l0.config.mutants.setStateDrops ?? -1;
   cursor.start(dv, addr, size);
   while (cursor.next()) {
     const id = cursor.id;
     if (id === 0) continue;
+    if (id === dropped && kind === 'set-thread') continue; // the test-only mutant
     const def = elementById(id)!;
     copyMaskedValue(def, dv, cursor.valueOffset, scratch, 0);
     vcpu.writeElement(id, scratch, 0);

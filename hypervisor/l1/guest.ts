@@ -97,6 +97,13 @@ export class L1Guest implements GuestEvents {
     this.vcpuRunningSeconds[vcpuId] = (this.vcpuRunningSeconds[vcpuId] ?? 0) + runningSeconds;
   }
 
+  /** Broken invariants L1's checks saw in this guest (stress). */
+  readonly violations: string[] = [];
+
+  violation(what: string): void {
+    if (this.violations.length < 100) this.violations.push(what);
+  }
+
   /** Stops a guest that has not finished (instruction limit, interrupted run). */
   stop(reason: string): void {
     if (this.finished) return;

@@ -20,14 +20,17 @@ import { HcallRegs } from '../l0/regs.js';
 import { Cap, H, Hcall, RptTarget, RptType, StateFlags } from '../papr.js';
 import { AddressSpace, type Paging } from './address-space.js';
 import { L1Guest } from './guest.js';
-import { LoopTable, NestedApi } from './loop-table.js';
+import { type AgentContext, AgentLoop } from './agent.js';
+import { AGENTS } from './agents/index.js';
+import { L, type LoopPolicy, LoopTable, NestedApi } from './loop-table.js';
 import type { NestedVcpu } from './nested-vcpu.js';
 import { FRAME, PageAllocator } from './page-allocator.js';
 import { RunInput, RunOutput } from './run-buffers.js';
+import { ownerPolicy, REFRESH_BUFFER_BYTES } from './state-refresh.js';
 import { V1PartitionTable } from './v1-partition-table.js';
 import { V1_HV_BYTES, V1_REGS_BYTES, V1Vcpu } from './v1-vcpu.js';
 import { V2Vcpu } from './v2-vcpu.js';
-import { type L0Port, L1VcpuLoop } from './vcpu-loop.js';
+import { type L0Port, L1VcpuLoop, type OwnerPolicy } from './vcpu-loop.js';
 
 /** MSR of an L2 vCPU at entry: SF (64-bit), LE; real mode, not privileged-off (docs/guests.md). */
 const L2_MSR = 0x8000_0000_0000_0001n;
@@ -43,6 +46,29 @@ const V1_REGS_AT = 0x400;
 
 /** Bytes of each run buffer L1 registers (Linux rounds its buffers to a power of two, ≈4 KiB). */
 const RUN_BUFFER_BYTES = 4096;
+
+/** An agent to run (hypervisor/l1/agent.ts; stress). */
+export interface AgentSpec {
+  name: string;
+  kind: number;
+  seed: number;
+  iterations: number;
+  /** The guest it works on (0: none) and an argument of its own. */
+  target: number;
+  arg: number;
+  /** Bytes of L1 memory of its own (state buffers); default one frame. */
+  scratchBytes?: number;
+}
+
+/** An agent as L1 keeps it. */
+export interface L1Agent {
+  readonly name: string;
+  readonly entry: number;
+  readonly scratch: number;
+  readonly scratchBytes: number;
+  /** For the deterministic mode (cores make their own from the loop table). */
+  readonly loop: AgentLoop;
+}
 
 /** vCPU loops L1 can run at once (entries of its loop table). */
 export const DEFAULT_LOOP_CAPACITY = 1024;
@@ -60,6 +86,8 @@ export interface GuestSpec {
   stackBytes?: number;
   /** L1's time slice per run in timebase ticks (0: only L0's slices). */
   hdecTicks?: number;
+  /** Stress: the owner's full-state refresh every N entries, an external interrupt pending every M. */
+  policy?: { refreshEvery: number; pendingEvery: number };
 }
 
 /** The L1 hypervisor. */
@@ -74,6 +102,10 @@ export class L1 {
   live: L1Guest[] = [];
   /** Every vCPU loop L1 runs, in shared memory (cores rebuild loops from it). */
   readonly loops: LoopTable;
+  /** Agents not yet reclaimed (running, or finished with a core still holding them). */
+  agents: L1Agent[] = [];
+  /** Invariants agents stepped on this thread saw broken (the deterministic mode). */
+  readonly violations: string[] = [];
   /** Recorder for the loops L1 makes on this thread (the deterministic mode's core 0), or null. */
   trace: TraceRecorder | null = null;
 
@@ -191,7 +223,22 @@ export class L1 {
     at: { inAddr: number; inBytes: number; outAddr: number; outBytes: number; api: NestedApi },
   ): L1VcpuLoop {
     const hdecTicks = spec.hdecTicks ?? 0;
-    const entry = this.loops.add({ guestId: guest.id, vcpuId: v, hdecTicks, root: space.writer.root, ...at });
+    let policy: LoopPolicy | undefined;
+    let owner: OwnerPolicy | null = null;
+    if (spec.policy && (spec.policy.refreshEvery > 0 || spec.policy.pendingEvery > 0)) {
+      const refreshAddr = this.pages.alloc(REFRESH_BUFFER_BYTES);
+      guest.buffers.push([refreshAddr, REFRESH_BUFFER_BYTES]);
+      policy = { ...spec.policy, refreshAddr, refreshBytes: REFRESH_BUFFER_BYTES };
+      owner = ownerPolicy(this.port, this.ram, policy, guest.id, v);
+    }
+    const entry = this.loops.add({
+      guestId: guest.id,
+      vcpuId: v,
+      hdecTicks,
+      root: space.writer.root,
+      ...at,
+      ...(policy ? { policy } : {}),
+    });
     if (entry < 0) throw new L1Error(`L1 runs at most ${this.loops.capacity} vCPUs at once`);
     guest.entries.push(entry);
     return new L1VcpuLoop(
@@ -205,6 +252,7 @@ export class L1 {
       this.loops,
       entry,
       this.trace,
+      owner,
     );
   }
 
@@ -296,8 +344,55 @@ export class L1 {
     this.reclaim();
   }
 
-  /** Frees the run buffers and loop entries of deleted guests no core is stepping any more. */
+  /** Starts an agent (stress): an L1 vCPU doing hcalls of its own, on whichever core it is placed. */
+  addAgent(spec: AgentSpec): L1Agent {
+    const factory = AGENTS.get(spec.kind);
+    if (!factory) throw new L1Error(`no agent of kind ${spec.kind}`);
+    const scratchBytes = Math.ceil((spec.scratchBytes ?? FRAME) / FRAME) * FRAME;
+    const scratch = this.pages.alloc(scratchBytes);
+    const entry = this.loops.add({
+      guestId: spec.target,
+      vcpuId: this.agentCount++,
+      inAddr: scratch,
+      inBytes: scratchBytes,
+      outAddr: 0,
+      outBytes: 0,
+      hdecTicks: 0,
+      root: { base: 0, addrBits: 0, rootBits: 0 },
+      api: NestedApi.AGENT,
+      agent: { kind: spec.kind, seed: spec.seed, iterations: spec.iterations, arg: spec.arg },
+    });
+    if (entry < 0) {
+      this.pages.free(scratch, scratchBytes);
+      throw new L1Error(`L1 runs at most ${this.loops.capacity} loops at once`);
+    }
+    const agent = factory(agentContext(this.loops, entry, this.port, this.ram, (v) => this.violation(v)));
+    const a: L1Agent = {
+      name: spec.name,
+      entry,
+      scratch,
+      scratchBytes,
+      loop: new AgentLoop(agent, spec.target, this.loops.get(entry, L.VCPU_ID), this.loops, entry),
+    };
+    this.agents.push(a);
+    return a;
+  }
+
+  /** Records a broken invariant seen on this thread. */
+  violation(what: string): void {
+    if (this.violations.length < 100) this.violations.push(what);
+  }
+
+  private agentCount = 0;
+
+  /** Frees the run buffers and loop entries of deleted guests and finished agents no core holds. */
   reclaim(): void {
+    this.agents = this.agents.filter((a) => {
+      if (!this.loops.isDone(a.entry) || this.loops.runner(a.entry) >= 0) return true;
+      this.loops.free(a.entry);
+      this.pages.free(a.scratch, a.scratchBytes);
+      return false;
+    });
     this.zombies = this.zombies.filter((g) => {
       if (g.entries.some((e) => this.loops.runner(e) >= 0)) return true;
       for (const entry of g.entries) this.loops.free(entry);
@@ -409,4 +504,26 @@ export class L1 {
     });
     return this.port.hcall(r, COORDINATOR_CORE);
   }
+}
+
+/** The context of the agent of loop-table entry `e` (any thread: everything comes from the table). */
+export function agentContext(
+  t: LoopTable,
+  e: number,
+  port: L0Port,
+  ram: GuestRam,
+  violation: (what: string) => void,
+): AgentContext {
+  return {
+    port,
+    ram,
+    scratch: t.get(e, L.IN_ADDR) >>> 0,
+    scratchBytes: t.get(e, L.IN_BYTES),
+    target: t.get(e, L.GUEST_ID),
+    index: t.get(e, L.VCPU_ID),
+    seed: t.get(e, L.AGENT_SEED),
+    iterations: t.get(e, L.AGENT_ITERATIONS),
+    arg: t.get(e, L.AGENT_ARG),
+    violation,
+  };
 }

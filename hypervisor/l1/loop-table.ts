@@ -52,11 +52,29 @@ export const L = {
   STEPS: 15,
   /** L1 timebase when the loop last left a core (Float64 over words 16, 17). */
   LAST_TB: 16,
+  /** Agents (API = AGENT): which agent, its seed and how many operations it does. */
+  AGENT_KIND: 18,
+  AGENT_SEED: 19,
+  AGENT_ITERATIONS: 20,
+  /**
+   * vCPU loops: the owner's full-state refresh (GET every element, SET it back) every this many
+   * entries (0: never), through a buffer of REFRESH_BYTES at REFRESH_ADDR; and an external
+   * interrupt made pending (H_GUEST_RUN_VCPU flag) every PENDING_EVERY entries (0: never).
+   */
+  REFRESH_EVERY: 21,
+  REFRESH_ADDR: 22,
+  REFRESH_BYTES: 23,
+  PENDING_EVERY: 24,
+  /** Agents: one argument of the agent's own (e.g. how many vCPUs its target guest has). */
+  AGENT_ARG: 25,
 } as const;
 const ENTRY_WORDS = 32;
 
-/** Which nested API an L1 loop uses. */
-export const NestedApi = { V2: 2, V1: 1 } as const;
+/**
+ * Which nested API an L1 loop uses; AGENT: not a vCPU loop but an L1 vCPU doing hcalls of its own
+ * (stress agents: hypervisor/l1/agents/).
+ */
+export const NestedApi = { V2: 2, V1: 1, AGENT: 3 } as const;
 export type NestedApi = (typeof NestedApi)[keyof typeof NestedApi];
 
 /** What L1 records for a new loop. */
@@ -70,6 +88,18 @@ export interface LoopSpec {
   hdecTicks: number;
   root: { base: number; addrBits: number; rootBits: number };
   api: NestedApi;
+  /** Agents: kind, seed, operations, an argument of the agent's own. */
+  agent?: { kind: number; seed: number; iterations: number; arg: number };
+  /** vCPU loops: the owner-side stress policy (see L.REFRESH_EVERY). */
+  policy?: LoopPolicy;
+}
+
+/** What a vCPU loop's L1 does besides running it (stress: state refresh, pending interrupts). */
+export interface LoopPolicy {
+  refreshEvery: number;
+  refreshAddr: number;
+  refreshBytes: number;
+  pendingEvery: number;
 }
 
 /** The loop table: the same class on the main thread and on every core. */
@@ -127,6 +157,18 @@ export class LoopTable {
     w[b + L.ADDR_BITS] = s.root.addrBits;
     w[b + L.ROOT_BITS] = s.root.rootBits;
     w[b + L.API] = s.api;
+    if (s.agent) {
+      w[b + L.AGENT_KIND] = s.agent.kind;
+      w[b + L.AGENT_SEED] = s.agent.seed;
+      w[b + L.AGENT_ITERATIONS] = s.agent.iterations;
+      w[b + L.AGENT_ARG] = s.agent.arg;
+    }
+    if (s.policy) {
+      w[b + L.REFRESH_EVERY] = s.policy.refreshEvery;
+      w[b + L.REFRESH_ADDR] = s.policy.refreshAddr;
+      w[b + L.REFRESH_BYTES] = s.policy.refreshBytes;
+      w[b + L.PENDING_EVERY] = s.policy.pendingEvery;
+    }
     Atomics.store(w, b + L.STATE, LoopState.RUNNABLE);
     return e;
   }
@@ -138,6 +180,17 @@ export class LoopTable {
       base: (this.w[b + L.ROOT_ADDR]! >>> 0) as L1RA,
       addrBits: this.w[b + L.ADDR_BITS]!,
       rootBits: this.w[b + L.ROOT_BITS]!,
+    };
+  }
+
+  /** The owner-side policy of a vCPU loop's entry (all zero: none). */
+  policy(e: number): LoopPolicy {
+    const b = e * ENTRY_WORDS;
+    return {
+      refreshEvery: this.w[b + L.REFRESH_EVERY]!,
+      refreshAddr: this.w[b + L.REFRESH_ADDR]! >>> 0,
+      refreshBytes: this.w[b + L.REFRESH_BYTES]!,
+      pendingEvery: this.w[b + L.PENDING_EVERY]!,
     };
   }
 
@@ -211,8 +264,8 @@ export class LoopTable {
     this.f[(e * ENTRY_WORDS + L.LAST_TB) / 2] = tb;
   }
 
-  /** Counts one step of the loop (by its runner). */
-  countStep(e: number): void {
-    this.w[e * ENTRY_WORDS + L.STEPS]++;
+  /** Counts one step of the loop (by its runner); returns the count. */
+  countStep(e: number): number {
+    return ++this.w[e * ENTRY_WORDS + L.STEPS]!;
   }
 }

@@ -43,4 +43,6 @@ export interface NestedVcpu {
   setGpr(n: number, hi: number, lo: number): void;
   /** L1's time slice for the next entry: exit 0x980 at L1 timebase `tb`. */
   setHdecExpiry(tb: number): void;
+  /** Makes an external interrupt pending in L2 at the next entry (v2's run flag), if the API can. */
+  requestExternal?(): void;
 }

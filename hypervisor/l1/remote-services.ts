@@ -68,6 +68,10 @@ export class RemoteGuestEvents implements GuestEvents {
     this.link.failed(this.entry, report);
   }
 
+  violation(what: string): void {
+    this.link.violation(this.entry, what);
+  }
+
   exit(_vcpuId: number, vector: number, l2hcall: number): void {
     const c = this.counters;
     c.exits.set(vector, (c.exits.get(vector) ?? 0) + 1);

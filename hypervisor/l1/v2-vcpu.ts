@@ -5,7 +5,7 @@
  * survives the loop moving to another core (RunInput keeps its state in the buffer).
  */
 import { HcallRegs } from '../l0/regs.js';
-import { H, Hcall } from '../papr.js';
+import { H, Hcall, RunFlags } from '../papr.js';
 import type { ExitView, NestedVcpu } from './nested-vcpu.js';
 import type { RunInput, RunOutput } from './run-buffers.js';
 import type { L0Port } from './vcpu-loop.js';
@@ -31,10 +31,21 @@ export class V2Vcpu implements NestedVcpu {
     return this.output;
   }
 
+  /** Run flags of the next entry (one shot). */
+  private flags = 0n;
+
+  requestExternal(): void {
+    this.flags |= RunFlags.EXTERNAL_INTERRUPT;
+  }
+
   enter(core: number): number {
     const r = this.r;
     r.clear();
     r.setInt(3, Hcall.H_GUEST_RUN_VCPU);
+    if (this.flags !== 0n) {
+      r.setBig(4, this.flags);
+      this.flags = 0n;
+    }
     r.setInt(5, this.guestId);
     r.setInt(6, this.vcpuId);
     const rc = this.port.hcall(r, core);

@@ -18,10 +18,10 @@
  * it is finished in L1's loop table. So the multicore runtime can rebuild it on another core.
  */
 import { disasm } from '../../cores/isa/decode.js';
-import type { HcallRegs } from '../l0/regs.js';
-import { H, Hcall, NestsimHcall, Vector } from '../papr.js';
 import { HcallLevel } from '../../src/trace/layout.js';
 import { type TraceRecorder, wallMicros } from '../../src/trace/recorder.js';
+import type { HcallRegs } from '../l0/regs.js';
+import { H, Hcall, NestsimHcall, Vector } from '../papr.js';
 import type { LoopTable } from './loop-table.js';
 import type { NestedVcpu } from './nested-vcpu.js';
 
@@ -54,6 +54,20 @@ export interface GuestEvents {
   failed(vcpuId: number, report: string): void;
   /** Counts one exit of vCPU `vcpuId` by vector, and one L2 hcall by number when vector is 0xC00. */
   exit(vcpuId: number, vector: number, l2hcall: number): void;
+  /** An invariant the L1 checks broke (stress checks); `what` in one line. */
+  violation(what: string): void;
+}
+
+/**
+ * What the L1 does with its own vCPU between entries besides running it (stress policies): a
+ * full-state refresh every `refreshEvery` entries, an external interrupt made pending (run flag)
+ * every `pendingEvery` entries; 0 turns one off.
+ */
+export interface OwnerPolicy {
+  refreshEvery: number;
+  /** One refresh on core `core`: undefined when it went as it must, else what broke. */
+  refresh(core: number): string | undefined;
+  pendingEvery: number;
 }
 
 /** Outcome of one step. */
@@ -91,6 +105,8 @@ export class L1VcpuLoop {
     readonly entry: number,
     /** The recorder of the core the loop runs on when the run is traced (L2→L1 hcalls). */
     private readonly trace: TraceRecorder | null = null,
+    /** Stress: what L1 also does with the vCPU between entries. */
+    private readonly policy: OwnerPolicy | null = null,
   ) {}
 
   /** Status of the last hcall L1 answered for L2 (what the trace records). */
@@ -110,6 +126,7 @@ export class L1VcpuLoop {
   step(core: number): Step {
     if (this.done) return Step.DONE;
     const v = this.vcpu;
+    if (this.policy !== null) this.applyPolicy(this.policy, core);
     if (this.hdecTicks > 0) v.setHdecExpiry(this.timebase(core) + this.hdecTicks);
     const rc = v.enter(core);
     if (rc === H.BUSY) return Step.YIELD; // another core holds it: what was queued stays queued
@@ -132,7 +149,17 @@ export class L1VcpuLoop {
         this.answered = H.SUCCESS;
         const st = this.hcallFromL2();
         const tb = this.timebase(core);
-        tr.hcall(HcallLevel.L2_TO_L1, this.guestId, this.vcpuId, o.gprLo(3), this.answered, tb, tb, w0, wallMicros());
+        tr.hcall(
+          HcallLevel.L2_TO_L1,
+          this.guestId,
+          this.vcpuId,
+          o.gprLo(3),
+          this.answered,
+          tb,
+          tb,
+          w0,
+          wallMicros(),
+        );
         return st;
       }
       case Vector.HV_DATA_STORAGE:
@@ -147,6 +174,16 @@ export class L1VcpuLoop {
       default:
         return this.fail(`unexpected exit ${hex(vector)} at NIA ${this.nia()}`);
     }
+  }
+
+  /** The owner's policy before an entry (the entry count lives in the loop table: it moves with the loop). */
+  private applyPolicy(p: OwnerPolicy, core: number): void {
+    const n = this.table.countStep(this.entry);
+    if (p.refreshEvery > 0 && n % p.refreshEvery === 0) {
+      const why = p.refresh(core);
+      if (why !== undefined) this.events.violation(`guest ${this.guestId} vCPU ${this.vcpuId}: ${why}`);
+    }
+    if (p.pendingEvery > 0 && n % p.pendingEvery === 0) this.vcpu.requestExternal?.();
   }
 
   /** An `sc 1` from L2: the hcall number is in GPR3, its arguments in GPR4... */
