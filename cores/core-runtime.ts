@@ -189,15 +189,18 @@ export class CoreRuntime {
     let steps = 0;
     try {
       if (crash) this.injectCrash();
+      // What the run's instruction limit leaves this turn, given the other cores' counts as of
+      // the last look (refreshed every POLL_STEPS: reading them pulls their cache lines).
+      let room = this.load.maxInstructions - ctl.totalInstructions();
       for (;;) {
         const st = l.loop.step(me);
         steps++;
-        if (st !== Step.RUN || steps >= TURN_STEPS || stats.instructions - i0 >= slice) break;
-        // Every few steps: what other threads may want (stop, a move, the run's limit). Reading
-        // the other cores' counters pulls their cache lines, so not after every exit.
+        const mine = stats.instructions - i0;
+        if (st !== Step.RUN || steps >= TURN_STEPS || mine >= slice || mine >= room) break;
         if ((steps & (POLL_STEPS - 1)) === 0) {
-          ctl.setInstructions(me, this.instructions + stats.instructions - i0);
-          if (ctl.get(me, C.STOP) !== 0 || this.table.home(e) !== me || this.overLimit()) break;
+          ctl.setInstructions(me, this.instructions + mine);
+          if (ctl.get(me, C.STOP) !== 0 || this.table.home(e) !== me) break;
+          room = this.load.maxInstructions - ctl.totalInstructions() + mine;
         }
       }
     } catch (err) {

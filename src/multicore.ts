@@ -177,6 +177,7 @@ export class MulticoreSimulation extends SimulationBase {
     const scheduleEvery = this.mopts.scheduleEvery ?? 8 * this.l0.config.sliceInstructions;
     let nextSchedule = scheduleEvery;
     const doorbell = new Doorbell(this.bell);
+    let nextTickAt = performance.now() + (this.tick?.everyMs ?? 0);
     try {
       for (;;) {
         this.placeNewLoops();
@@ -195,17 +196,20 @@ export class MulticoreSimulation extends SimulationBase {
           nextSchedule = done + scheduleEvery;
           this.schedule(this.mopts.migrations ?? 1);
         }
-        if (progress) {
-          const now = performance.now();
-          if (now - lastProgress > 100) {
-            lastProgress = now;
-            progress(done);
-          }
+        const now = performance.now();
+        if (this.tick && now >= nextTickAt) {
+          nextTickAt = now + this.tick.everyMs;
+          this.tick.fn();
+        }
+        if (progress && now - lastProgress > 100) {
+          lastProgress = now;
+          progress(done);
         }
         if (handled === 0) {
           const seq = doorbell.arm();
           handled = this.drain();
-          if (handled === 0) await doorbell.sleepAsync(seq, TICK_MS);
+          const sleep = this.tick ? Math.max(0, Math.min(TICK_MS, nextTickAt - performance.now())) : TICK_MS;
+          if (handled === 0) await doorbell.sleepAsync(seq, sleep);
           else doorbell.disarm();
         }
       }

@@ -125,11 +125,22 @@ export function computeLoopImage(trips: number, vcpus = 1): ElfImage {
 /**
  * A contention loop: each vCPU does `trips` times — take a lwarx/stwcx. spinlock (ceding to L1
  * after 64 failed tries, as its holder may be off-core), increment a plain counter, release with
- * lwsync and a store, then increment a second counter lock-free with ldarx/stdcx. Data at
- * LOOP_DATA: the lock word, the locked counter at +8, the lock-free counter at +16. exit(0).
- * With n vCPUs both counters must end at n·trips.
+ * lwsync and a store, then increment a second counter lock-free with ldarx/stdcx., and, with
+ * `shared`, a third one the same way at that L2 address (a page L1 maps into several guests).
+ * Data at LOOP_DATA: the lock word, the locked counter at +8, the lock-free counter at +16.
+ * exit(0). With n vCPUs the guest's counters must end at n·trips.
  */
-export function contentionLoopImage(trips: number): ElfImage {
+export function contentionLoopImage(trips: number, shared = 0): ElfImage {
+  const sharedInc = shared
+    ? [
+        e.lis!(11, shared >>> 16),
+        e.ori!(11, 11, shared & 0xffff),
+        e.ldarx!(10, 0, 11, 0),
+        e.addi!(10, 10, 1),
+        e.stdcx_!(10, 0, 11),
+        e.bne!(-3 * 4), // to the ldarx
+      ]
+    : [];
   const code = [
     ...loadCtr(trips),
     e.lis!(5, LOOP_DATA >>> 16),
@@ -164,7 +175,8 @@ export function contentionLoopImage(trips: number): ElfImage {
     e.addi!(10, 10, 1),
     e.stdcx_!(10, 0, 11),
     e.bne!(-3 * 4), // to the ldarx (26)
-    e.bdnz!(-25 * 4), // to loop (5)
+    ...sharedInc,
+    e.bdnz!(-(25 + sharedInc.length) * 4), // to loop (5)
     ...exitWith(0),
   ];
   return imageOf(code, [dataSegment(LOOP_DATA, 0x1000)]);

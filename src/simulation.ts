@@ -138,6 +138,21 @@ export abstract class SimulationBase {
     if (this.violations.length < 100) this.violations.push(what);
   }
 
+  /**
+   * Called on L1's thread at scheduling points while the run goes on (the stress tool's L1-side
+   * actors: remaps, guest churn, checks): in the deterministic mode every `everyInstructions`
+   * retired instructions (so a replay makes the same calls at the same points), on the multicore
+   * runtime about every `everyMs` of wall time.
+   */
+  tick: { fn: () => void; everyInstructions: number; everyMs: number } | undefined;
+
+  /** The machine's timebase now (the latest any core published). */
+  get timebase(): number {
+    let t = 0;
+    for (const a of this.coreActivityNow()) if (a > t) t = a;
+    return t;
+  }
+
   /** Crashes of cores during the run, one report each (never any in the deterministic mode). */
   readonly crashes: string[] = [];
   /** vCPU loops moved between cores. */
@@ -150,11 +165,7 @@ export abstract class SimulationBase {
  */
 export function attachCoordinatorTrace(sim: SimulationBase, collector: TraceCollector): void {
   sim.l0.traces.set(COORDINATOR_CORE, collector.localRecorder(sim.cores));
-  sim.l0.coordinatorClock = () => {
-    let t = 0;
-    for (const a of sim.coreActivityNow()) if (a > t) t = a;
-    return t;
-  };
+  sim.l0.coordinatorClock = () => sim.timebase;
 }
 
 /** What one core did over a run (the per-core statistics of a report). */
@@ -220,6 +231,7 @@ export class Simulation extends SimulationBase {
   run(progress?: (instructions: number) => void): RunSummary {
     const t0 = performance.now();
     let lastProgress = t0;
+    let nextTick = this.tick ? this.tick.everyInstructions : Number.POSITIVE_INFINITY;
     let rr = 0;
     let completed = true;
     for (;;) {
@@ -242,6 +254,10 @@ export class Simulation extends SimulationBase {
       if (g) g.vcpuRunningSeconds[loop.vcpuId] = (g.vcpuRunningSeconds[loop.vcpuId] ?? 0) + dt;
       for (const x of this.l1.live) if (x.finished) this.l1.deleteGuest(x);
       this.l1.reclaim();
+      if (this.tick && this.instructions >= nextTick) {
+        nextTick = this.instructions + this.tick.everyInstructions;
+        this.tick.fn();
+      }
       if (progress) {
         const now = performance.now();
         if (now - lastProgress > 100) {

@@ -43,3 +43,35 @@ export function formatBytes(n: number): string {
   if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${n} B`;
 }
+
+/** A run length: wall time ("5s", "250ms") or virtual time in instructions ("2e8", "150M", 1e6). */
+export type Duration = { kind: 'wall'; ms: number } | { kind: 'virtual'; instructions: number };
+
+const COUNT_SUFFIX: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9 };
+
+/** Parses a Duration; `where` names the option for errors. */
+export function parseDuration(where: string, v: unknown): Duration {
+  if (typeof v === 'number') return { kind: 'virtual', instructions: parseCount(where, v) };
+  const text = String(v).trim().replaceAll('_', '');
+  const wall = /^(\d+(?:\.\d+)?)\s*(ms|s|min)$/i.exec(text);
+  if (wall) {
+    const ms =
+      Number(wall[1]) * { ms: 1, s: 1000, min: 60_000 }[wall[2]!.toLowerCase() as 'ms' | 's' | 'min'];
+    if (!(ms > 0 && ms <= 24 * 3600_000)) throw new UserError(where, `duration ${text} out of range`);
+    return { kind: 'wall', ms };
+  }
+  const virt = /^(\d+(?:\.\d+)?(?:e\d+)?)\s*([kmg]?)$/i.exec(text);
+  if (virt) {
+    const n = Math.round(Number(virt[1]) * COUNT_SUFFIX[virt[2]!.toLowerCase()]!);
+    return { kind: 'virtual', instructions: parseCount(where, n) };
+  }
+  throw new UserError(
+    where,
+    `'${text}' is not a duration (wall: 5s, 250ms; virtual instructions: 2e8, 150M)`,
+  );
+}
+
+/** A Duration as the flag that gives it back. */
+export function formatDuration(d: Duration): string {
+  return d.kind === 'wall' ? `${d.ms}ms` : String(d.instructions);
+}

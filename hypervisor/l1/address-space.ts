@@ -140,7 +140,7 @@ export class AddressSpace implements GuestMemory {
     const pageStart = pn * FRAME;
     const perms = this.permsAt(pn);
     if (perms === 0) return 'outside the guest\u2019s memory';
-    if (this.frames.has(pn)) {
+    if (this.frames.has(pn) || this.shared.has(pn)) {
       if (write && !(perms & Perm.Write)) return 'store to a read-only page';
       if (fetch && !(perms & Perm.Exec)) return 'instruction fetch from a page without execute rights';
       // Mapped with these rights already: the fault was on a stale translation; run again.
@@ -203,6 +203,29 @@ export class AddressSpace implements GuestMemory {
     return { oldFrame, newFrame };
   }
 
+  /**
+   * Maps L1 frame `frame`, which this guest does not own (memory L1 shares between guests), at
+   * `l2ra` with `perms`; it is never freed with the guest. False if the page is taken or the
+   * tree cannot grow.
+   */
+  mapShared(l2ra: number, frame: number, perms: number): boolean {
+    const pn = Math.floor(l2ra / FRAME);
+    if (this.frames.has(pn) || this.shared.has(pn)) return false;
+    if (this.writer.map(asL2RA(pn * FRAME), asL1RA(frame), 12, perms) !== MapStatus.Ok) return false;
+    this.shared.set(pn, frame);
+    this.regions.push({
+      start: pn * FRAME,
+      end: pn * FRAME + FRAME,
+      perms,
+      name: 'shared page',
+      content: new Uint8Array(0),
+    });
+    return true;
+  }
+
+  /** Shared pages: L2 page number → the L1 frame (owned by whoever shared it). */
+  private readonly shared = new Map<number, number>();
+
   /** Gives back a frame `remap` took out of the guest. */
   releaseFrame(frame: number): void {
     if (!this.detached.delete(frame)) throw new Error(`frame 0x${frame.toString(16)} was not remapped away`);
@@ -240,7 +263,8 @@ export class AddressSpace implements GuestMemory {
 
   /** The L1 frame of the page at `l2ra`, or undefined when it is not mapped. */
   frameOf(l2ra: number): number | undefined {
-    return this.frames.get(Math.floor(l2ra / FRAME));
+    const pn = Math.floor(l2ra / FRAME);
+    return this.frames.get(pn) ?? this.shared.get(pn);
   }
 
   /** Returns every frame and table to the allocator. Call after L0 deleted the guest. */

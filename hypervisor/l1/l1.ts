@@ -19,9 +19,9 @@ import { COORDINATOR_CORE } from '../l0/partitions.js';
 import { HcallRegs } from '../l0/regs.js';
 import { Cap, H, Hcall, RptTarget, RptType, StateFlags } from '../papr.js';
 import { AddressSpace, type Paging } from './address-space.js';
-import { L1Guest } from './guest.js';
 import { type AgentContext, AgentLoop } from './agent.js';
 import { AGENTS } from './agents/index.js';
+import { L1Guest } from './guest.js';
 import { L, type LoopPolicy, LoopTable, NestedApi } from './loop-table.js';
 import type { NestedVcpu } from './nested-vcpu.js';
 import { FRAME, PageAllocator } from './page-allocator.js';
@@ -102,6 +102,8 @@ export class L1 {
   live: L1Guest[] = [];
   /** Every vCPU loop L1 runs, in shared memory (cores rebuild loops from it). */
   readonly loops: LoopTable;
+  /** Called with a guest when L0 deleted it, just before L1 frees its memory (stress checks). */
+  onGuestOver: ((g: L1Guest) => void) | undefined;
   /** Agents not yet reclaimed (running, or finished with a core still holding them). */
   agents: L1Agent[] = [];
   /** Invariants agents stepped on this thread saw broken (the deterministic mode). */
@@ -338,6 +340,8 @@ export class L1 {
       }
     g.deleted = true;
     g.deletedAt = performance.now();
+    // Its memory is still there (L0 let go of it): whoever wants its results reads them now.
+    this.onGuestOver?.(g);
     this.live = this.live.filter((x) => x !== g);
     g.space.destroy();
     this.zombies.push(g);

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import type { z } from 'zod';
 import { type ElfImage, readElfFile } from '../../cores/elf.js';
 import { UserError } from '../errors.js';
 import { packageRoot } from '../package-files.js';
@@ -27,33 +28,7 @@ export interface LoadedScenario {
 /** Reads, validates and resolves a scenario file (the default one when `path` is undefined). */
 export function loadScenario(path: string | undefined): LoadedScenario {
   const file = resolve(path ?? DEFAULT_SCENARIO);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(
-      file,
-      `cannot read the scenario (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
-  }
-  const doc = parseDocument(text, { prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
-    const at = err.linePos?.[0];
-    throw new UserError(
-      at ? `${file}:${at.line}:${at.col}` : file,
-      `YAML syntax: ${err.message.split('\n')[0]}`,
-    );
-  }
-  const parsed = scenarioSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-    let reason = issue.message;
-    if (issue.code === 'unrecognized_keys')
-      reason = `unknown field ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
-    throw new UserError(`${file}: ${field}`, reason);
-  }
+  const parsed = { data: readYaml(file, scenarioSchema, 'scenario') };
   const scenario = parsed.data;
   const names = new Set<string>();
   const programs = new Map<string, { path: string; image: ElfImage }>();
@@ -81,6 +56,41 @@ export function loadScenario(path: string | undefined): LoadedScenario {
     }
   }
   return { file, scenario, programs, expectedStdout };
+}
+
+/**
+ * Reads a YAML file and validates it with `schema`: any mistake is one UserError naming the file,
+ * the line or field, and the reason (`what` says what the file is, for "cannot read the …").
+ */
+export function readYaml<T>(file: string, schema: z.ZodType<T>, what: string): T {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(
+      file,
+      `cannot read the ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+  }
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0]!;
+    const at = err.linePos?.[0];
+    throw new UserError(
+      at ? `${file}:${at.line}:${at.col}` : file,
+      `YAML syntax: ${err.message.split('\n')[0]}`,
+    );
+  }
+  const parsed = schema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    let reason = issue.message;
+    if (issue.code === 'unrecognized_keys')
+      reason = `unknown field ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    throw new UserError(`${file}: ${field}`, reason);
+  }
+  return parsed.data;
 }
 
 /** A program path relative to the scenario, or a shipped guest's name. */

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { parseCount, parseSize } from '../units.js';
 
 /** A size in bytes: a positive integer or a string like "64MiB". */
-const size = z.union([z.number(), z.string()]).transform((v, ctx) => {
+export const size = z.union([z.number(), z.string()]).transform((v, ctx) => {
   try {
     return parseSize('', v);
   } catch (e) {
@@ -17,7 +17,7 @@ const size = z.union([z.number(), z.string()]).transform((v, ctx) => {
 });
 
 /** A positive whole number: an integer or a string like "1e8" / "2_000_000". */
-const count = z.union([z.number(), z.string()]).transform((v, ctx) => {
+export const count = z.union([z.number(), z.string()]).transform((v, ctx) => {
   try {
     return parseCount('', typeof v === 'string' ? Number(v.replaceAll('_', '')) : v);
   } catch (e) {

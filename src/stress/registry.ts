@@ -1,0 +1,36 @@
+/**
+ * The stressors `nestsim stress` knows, by the name scenarios use: each with the zod schema of its
+ * parameters (defaults filled in, so `atomic: {}` is a valid request) and how to make one.
+ * A new stressor is a file in src/stress/stressors/ and one entry here.
+ */
+import { z } from 'zod';
+import { count } from '../scenario/schema.js';
+import type { Stressor } from './stressor.js';
+import { AtomicStressor } from './stressors/atomic.js';
+
+/** One entry: the parameters' schema and the factory. */
+export interface StressorEntry<P = unknown> {
+  /** One line for --help and the docs. */
+  describe: string;
+  params: z.ZodType<P>;
+  /** Makes the stressor; `iterations` (from --iterations) overrides its own count when given. */
+  make(p: P, iterations: number | undefined): Stressor;
+}
+
+function entry<P>(e: StressorEntry<P>): StressorEntry<unknown> {
+  return e as StressorEntry<unknown>;
+}
+
+/** Name → stressor. */
+export const STRESSORS: Readonly<Record<string, StressorEntry<unknown>>> = {
+  atomic: entry({
+    describe:
+      'vCPUs of several guests on a lwarx/stwcx. spinlock and ldarx/stdcx. counters, one shared across guests',
+    params: z.strictObject({
+      guests: count.default(2),
+      vcpus: count.default(3),
+      iterations: count.default(20_000),
+    }),
+    make: (p, it) => new AtomicStressor({ ...p, iterations: it ?? p.iterations }),
+  }),
+};

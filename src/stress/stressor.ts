@@ -1,0 +1,57 @@
+/**
+ * What a stressor of `nestsim stress` is (docs/stress.md): something that sets up guests and
+ * agents before a run, acts as L1 while it goes on (remapping pages, creating and deleting guests
+ * …, at the simulation's ticks on L1's thread), and checks its invariants at the end. Stressors
+ * combine: one run may hold several, each with its own seeded choices.
+ *
+ * Invoked from: src/stress/run.ts.
+ */
+import type { SplitMix32 } from '../../hypervisor/prng.js';
+import type { SimulationBase } from '../simulation.js';
+
+/** What a stressor is given. */
+export interface StressContext {
+  readonly sim: SimulationBase;
+  /** This stressor's own seeded generator (independent of the others' choices). */
+  readonly rng: SplitMix32;
+  /** A seed for things the stressor hands on (agents, programs). */
+  readonly seed: number;
+  /** The run is in the deterministic mode (actions happen at replayable points). */
+  readonly deterministic: boolean;
+  /** --chaos: preempt and migrate at the moments races live in. */
+  readonly chaos: boolean;
+  /** Records a broken invariant, in one line that names the stressor's guest or vCPU. */
+  violation(what: string): void;
+  /** The machine's timebase now (virtual time). */
+  now(): number;
+}
+
+/** One evaluated check. */
+export interface StressCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** How many individual comparisons the check made (a counter compared, a page verified, …). */
+  evaluated: number;
+}
+
+/** A stressor. */
+export interface Stressor {
+  readonly name: string;
+  /** What one operation is, for "ops/s" (e.g. "increments", "remaps"). */
+  readonly opName: string;
+  /** Operations done so far. */
+  readonly ops: number;
+  /** Creates guests and agents; called once, before the run. */
+  setup(ctx: StressContext): void;
+  /** L1's actions while the run goes on; called at every tick on L1's thread. */
+  tick(ctx: StressContext): void;
+  /** True once the stressor has done all it was asked and its guests ended by themselves. */
+  readonly finished: boolean;
+  /** Stops what would run forever (the run's duration is over); its guests end cleanly if they can. */
+  wind(ctx: StressContext): void;
+  /** Called with each guest of the stressor's just before L1 deletes it (read its results). */
+  guestOver?(ctx: StressContext, g: import('../../hypervisor/l1/guest.js').L1Guest): void;
+  /** The checks, once the run is over. */
+  finish(ctx: StressContext): StressCheck[];
+}
