@@ -8,6 +8,7 @@ import { execCommand } from './commands/exec.js';
 import { gsbCommand } from './commands/gsb.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
+import { stressCommand } from './commands/stress.js';
 import { ExitCode, UserError } from './errors.js';
 
 /** Output sinks, replaceable in tests. */
@@ -39,6 +40,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .command(gsbCommand(io, setExit))
     .command(execCommand(io, setExit))
     .command(runCommand(io, setExit))
+    .command(stressCommand(io, setExit))
     .command(benchCommand(io, setExit))
     .command(reportCommand(io, setExit))
     .demandCommand(1, 'Name a command (see the list above).')

@@ -59,6 +59,11 @@ export interface MulticoreOptions extends SimulationOptions {
   migrations?: number;
   /** Test-only: make one core crash (src/protocol.ts CrashInjection). */
   crash?: CrashInjection & { core: number };
+  /**
+   * Chaos scheduling (stress): cores end a turn after any exit with even odds, and the coordinator
+   * balances and moves loops every time slice (seeded), so vCPUs change cores at hcall boundaries.
+   */
+  chaos?: boolean;
 }
 
 /** How long the coordinator waits for a stopped core's report before it gives up on it. */
@@ -174,7 +179,8 @@ export class MulticoreSimulation extends SimulationBase {
     this.startupSeconds = (performance.now() - t0) / 1000;
     let completed = true;
     let lastProgress = t0;
-    const scheduleEvery = this.mopts.scheduleEvery ?? 8 * this.l0.config.sliceInstructions;
+    const slice = this.l0.config.sliceInstructions;
+    const scheduleEvery = this.mopts.scheduleEvery ?? (this.mopts.chaos ? slice : 8 * slice);
     let nextSchedule = scheduleEvery;
     const doorbell = new Doorbell(this.bell);
     let nextTickAt = performance.now() + (this.tick?.everyMs ?? 0);
@@ -194,7 +200,7 @@ export class MulticoreSimulation extends SimulationBase {
         }
         if (done >= nextSchedule) {
           nextSchedule = done + scheduleEvery;
-          this.schedule(this.mopts.migrations ?? 1);
+          this.schedule(this.mopts.migrations ?? (this.mopts.chaos ? 4 : 1));
         }
         const now = performance.now();
         if (this.tick && now >= nextTickAt) {
@@ -271,6 +277,7 @@ export class MulticoreSimulation extends SimulationBase {
         requests: this.requests[k]!,
         replies: this.replies[k]!,
         maxInstructions: this.opts.maxInstructions,
+        chaos: this.mopts.chaos === true,
         v1: this.v1.shared,
         ...(this.traceCollector ? { trace: this.traceCollector.buffers[k]! } : {}),
         ...(this.mopts.seed === undefined ? {} : { seed: this.mopts.seed * 31 + k }),
@@ -574,9 +581,13 @@ function shuffle<T>(a: T[], rng: SplitMix32): void {
 export interface RunMode {
   deterministic: boolean;
   cores: number;
+  /** More options of the multicore runtime (scheduling, chaos, crash injection). */
+  multicore?: Partial<Omit<MulticoreOptions, keyof SimulationOptions | 'cores'>>;
 }
 
 /** The simulation for `mode`: deterministic on the calling thread, or on core worker threads. */
 export function createSimulation(opts: SimulationOptions, mode: RunMode): SimulationBase {
-  return mode.deterministic ? new Simulation(opts) : new MulticoreSimulation({ ...opts, cores: mode.cores });
+  return mode.deterministic
+    ? new Simulation(opts)
+    : new MulticoreSimulation({ ...opts, ...mode.multicore, cores: mode.cores });
 }

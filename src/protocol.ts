@@ -105,6 +105,8 @@ export interface CoreLoad {
   replies: ChannelShared;
   /** L0's v1 state (hypervisor/l0/v1/host.ts), shared like the rest of L0. */
   v1: V1Shared;
+  /** Chaos scheduling (stress): end a turn after any exit with even odds (seeded). */
+  chaos: boolean;
   /** The run's instruction limit over all cores: a core stops taking loops once it is reached. */
   maxInstructions: number;
   /** Seed of the core's own choices (which of its loops to step next); undefined: round robin. */

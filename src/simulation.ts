@@ -6,7 +6,7 @@
  *
  * Invoked from: `nestsim exec`, `nestsim run`, tests.
  */
-import { defaultL0Config, L0 } from '../hypervisor/l0/l0.js';
+import { defaultL0Config, L0, type L0Config } from '../hypervisor/l0/l0.js';
 import { COORDINATOR_CORE, Hdr } from '../hypervisor/l0/partitions.js';
 import { V1Hdr } from '../hypervisor/l0/v1/host.js';
 import { v1IfAny } from '../hypervisor/l0/v1/registry.js';
@@ -33,6 +33,8 @@ export interface SimulationOptions {
   sliceInstructions?: number;
   /** The nested API the L1 uses (default v2). */
   api?: NestedApi;
+  /** More L0 configuration (fault injection, test-only mutants, the ack deadline). */
+  l0?: Partial<L0Config>;
 }
 
 /** What a run produced. */
@@ -67,6 +69,7 @@ export abstract class SimulationBase {
         l1MemoryBytes: bytes,
         seed: opts.seed,
         sliceInstructions: opts.sliceInstructions ?? 1_000_000,
+        ...opts.l0,
       }),
       this.ram,
     );
