@@ -61,6 +61,11 @@ export interface Mutants {
   stcxWithoutReservation?: boolean;
   /** H_GUEST_SET_STATE of a vCPU silently skips this element ID. */
   setStateDrops?: number;
+  /**
+   * H_GUEST_RUN_VCPU of a guest without a partition table answers H_NOT_AVAILABLE (QEMU's code,
+   * spec §5.6) instead of H_PARTITION_PAGE_TABLE_NOT_DEFINED: a code the hcall may not give.
+   */
+  runWithoutTableNotAvailable?: boolean;
 }
 
 /** Everything that configures an L0. */

@@ -48,7 +48,10 @@ export const hGuestRunVcpu: HcallHandler = (l0, r, core) => {
   if (v[R.RUN_OUTPUT + 1] === 0 && v[R.RUN_OUTPUT] === 0)
     return l0.fail(H.OUTPUT_BUFFER_NOT_DEFINED, 'run output buffer (0x0C01) not registered');
   if (w[parts.guestWord(guestId, G.PT_ADDR_HI)] === 0 && w[parts.guestWord(guestId, G.PT_ADDR_LO)] === 0)
-    return l0.fail(H.PARTITION_PAGE_TABLE_NOT_DEFINED, 'partition table (0x0005) not set');
+    return l0.fail(
+      l0.config.mutants.runWithoutTableNotAvailable ? H.NOT_AVAILABLE : H.PARTITION_PAGE_TABLE_NOT_DEFINED,
+      'partition table (0x0005) not set',
+    );
   if (!parts.acquire(slot, core))
     return l0.fail(H.BUSY, `vCPU ${vcpuId} runs on core ${parts.holderOf(slot)}`);
   try {
