@@ -36,6 +36,12 @@ export interface AddressSpaceSpec {
   memoryBytes: number;
   stackBytes: number;
   paging: Paging;
+  /**
+   * The image at L2 real address 0 (at most FIRMWARE_RESERVED bytes): default the shipped firmware
+   * (guests/firmware/). A program that handles an interrupt itself passes a copy with that vector
+   * changed (src/stress/programs-timer.ts takes the decrementer at 0x900).
+   */
+  firmware?: Uint8Array;
 }
 
 /** A contiguous range of L2 real memory with its rights and initial content. */
@@ -74,6 +80,11 @@ export class AddressSpace implements GuestMemory {
     private readonly codeGen: CodeGeneration,
     readonly spec: AddressSpaceSpec,
   ) {
+    const firmware = spec.firmware ?? firmwareImage();
+    if (firmware.length > FIRMWARE_RESERVED)
+      throw new Error(
+        `firmware of ${firmware.length} bytes: at most ${FIRMWARE_RESERVED} fit below the program`,
+      );
     this.maxPages = Math.floor(spec.memoryBytes / FRAME);
     const tables = {
       alloc: (bytes: number) => {
@@ -90,7 +101,7 @@ export class AddressSpace implements GuestMemory {
       end: FIRMWARE_RESERVED,
       perms: Perm.Read | Perm.Exec,
       name: 'firmware',
-      content: firmwareImage(),
+      content: firmware,
     });
     for (const s of spec.image.segments) {
       this.regions.push({

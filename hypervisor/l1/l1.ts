@@ -88,6 +88,8 @@ export interface GuestSpec {
   hdecTicks?: number;
   /** Stress: the owner's full-state refresh every N entries, an external interrupt pending every M. */
   policy?: { refreshEvery: number; pendingEvery: number };
+  /** The image at L2 real address 0 instead of the shipped firmware (AddressSpaceSpec.firmware). */
+  firmware?: Uint8Array;
 }
 
 /** The L1 hypervisor. */
@@ -212,6 +214,7 @@ export class L1 {
       memoryBytes: spec.memoryBytes,
       stackBytes: spec.stackBytes ?? 0x4_0000,
       paging: spec.paging,
+      ...(spec.firmware ? { firmware: spec.firmware } : {}),
     });
   }
 
