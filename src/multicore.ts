@@ -502,9 +502,20 @@ export class MulticoreSimulation extends SimulationBase {
    * Deletes a guest (L0 and L1) and forgets its loops; its vCPUs may be running (L0 stops them).
    * Called for guests that are over, and by users of the runtime to delete one while it runs.
    */
-  deleteGuest(g: L1Guest): void {
+  override deleteGuest(g: L1Guest): void {
     for (const e of g.entries) if (this.byEntry.get(e)?.guest === g) this.byEntry.delete(e);
     this.l1.deleteGuest(g);
+  }
+
+  override moveLoopsOf(g: L1Guest): void {
+    const live = this.handles.filter((h) => !h.dead).map((h) => h.index);
+    if (live.length < 2) return;
+    const t = this.l1.loops;
+    for (const e of g.entries) {
+      if (t.state(e) !== LoopState.RUNNABLE) continue;
+      const others = live.filter((c) => c !== t.home(e));
+      this.move(e, others[this.rng ? this.rng.below(others.length) : 0]!);
+    }
   }
 
   /**

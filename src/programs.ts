@@ -181,3 +181,49 @@ export function contentionLoopImage(trips: number, shared = 0): ElfImage {
   ];
   return imageOf(code, [dataSegment(LOOP_DATA, 0x1000)]);
 }
+
+/**
+ * The TLB storm's L2: each vCPU walks `pages` data pages at `base` over and over: it reads word 0
+ * of each (1, or a value L1 wrote; `poison` means it reached a frame the page had left: exit
+ * `staleExit`) and stores a running counter into its own doubleword of the page (at 64 + 8·vCPU),
+ * until the word at `flag` is non-zero (exit 0). The pages start with word 0 = 1.
+ */
+export function stormImage(o: {
+  base: number;
+  pages: number;
+  flag: number;
+  poison: number;
+  staleExit: number;
+}): ElfImage {
+  if (o.base % 0x1_0000 !== 0) throw new Error('storm pages must start on a 64 KiB boundary');
+  if (o.poison >= 0x8000 || o.poison === 1) throw new Error('poison must be a 15-bit value other than 1');
+  const code = [
+    e.lis!(5, o.base >>> 16),
+    e.lis!(6, o.flag >>> 16),
+    e.ori!(6, 6, o.flag & 0xffff),
+    e.rldicr!(10, 3, 3, 60), // r10 = vCPU index · 8
+    e.addi!(10, 10, 64),
+    e.li!(9, 0),
+    // loop (6):
+    e.mr!(12, 5),
+    e.li!(14, o.pages),
+    e.mtspr!(9, 14),
+    // page (9):
+    e.lwz!(7, 0, 12),
+    e.cmpwi!(0, 7, o.poison),
+    e.beq!(13 * 4), // to stale (24)
+    e.stdx!(9, 12, 10),
+    e.addi!(12, 12, 4096),
+    e.bdnz!(-5 * 4), // to page (9)
+    e.addi!(9, 9, 1),
+    e.lwz!(8, 0, 6),
+    e.cmpwi!(0, 8, 0),
+    e.beq!(-12 * 4), // to loop (6)
+    ...exitWith(0), // (19..23)
+    // stale (24):
+    ...exitWith(o.staleExit),
+  ];
+  const init = new Uint8Array(o.pages * 4096);
+  for (let p = 0; p < o.pages; p++) init[p * 4096] = 1;
+  return imageOf(code, [dataSegment(o.base, o.pages * 4096, init), dataSegment(o.flag & ~0xfff, 4096)]);
+}

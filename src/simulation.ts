@@ -93,6 +93,17 @@ export abstract class SimulationBase {
     return this.l1.createGuest(spec);
   }
 
+  /** Deletes a guest now, even while its vCPUs run (L0 stops them first). */
+  deleteGuest(g: L1Guest): void {
+    this.l1.deleteGuest(g);
+  }
+
+  /**
+   * Moves guest `g`'s vCPU loops to other cores at once (chaos: right after an invalidation, the
+   * moment stale per-core state would bite). Nothing to move in the deterministic mode.
+   */
+  moveLoopsOf(_g: L1Guest): void {}
+
   /** Instructions retired by every L2 so far. */
   abstract get instructions(): number;
 
@@ -144,10 +155,11 @@ export abstract class SimulationBase {
   /**
    * Called on L1's thread at scheduling points while the run goes on (the stress tool's L1-side
    * actors: remaps, guest churn, checks): in the deterministic mode every `everyInstructions`
-   * retired instructions (so a replay makes the same calls at the same points), on the multicore
-   * runtime about every `everyMs` of wall time.
+   * retired instructions or `everySteps` steps, whichever comes first (a vCPU that keeps faulting
+   * retires nothing; a replay makes the same calls at the same points), on the multicore runtime
+   * about every `everyMs` of wall time.
    */
-  tick: { fn: () => void; everyInstructions: number; everyMs: number } | undefined;
+  tick: { fn: () => void; everyInstructions: number; everySteps: number; everyMs: number } | undefined;
 
   /** The machine's timebase now (the latest any core published). */
   get timebase(): number {
@@ -235,6 +247,7 @@ export class Simulation extends SimulationBase {
     const t0 = performance.now();
     let lastProgress = t0;
     let nextTick = this.tick ? this.tick.everyInstructions : Number.POSITIVE_INFINITY;
+    let nextTickStep = this.tick ? this.steps + this.tick.everySteps : Number.POSITIVE_INFINITY;
     let rr = 0;
     let completed = true;
     for (;;) {
@@ -257,8 +270,9 @@ export class Simulation extends SimulationBase {
       if (g) g.vcpuRunningSeconds[loop.vcpuId] = (g.vcpuRunningSeconds[loop.vcpuId] ?? 0) + dt;
       for (const x of this.l1.live) if (x.finished) this.l1.deleteGuest(x);
       this.l1.reclaim();
-      if (this.tick && this.instructions >= nextTick) {
+      if (this.tick && (this.instructions >= nextTick || this.steps >= nextTickStep)) {
         nextTick = this.instructions + this.tick.everyInstructions;
+        nextTickStep = this.steps + this.tick.everySteps;
         this.tick.fn();
       }
       if (progress) {

@@ -151,6 +151,12 @@ export class AddressSpace implements GuestMemory {
     const pageStart = pn * FRAME;
     const perms = this.permsAt(pn);
     if (perms === 0) return 'outside the guest\u2019s memory';
+    const left = this.restricted.get(pn);
+    if (left !== undefined && ((write && !(left & Perm.Write)) || (fetch && !(left & Perm.Exec)))) {
+      // L1 took that right away for now (it gives it back later): the vCPU retries until then.
+      this.protectionFaults++;
+      return undefined;
+    }
     if (this.frames.has(pn) || this.shared.has(pn)) {
       if (write && !(perms & Perm.Write)) return 'store to a read-only page';
       if (fetch && !(perms & Perm.Exec)) return 'instruction fetch from a page without execute rights';
@@ -250,8 +256,17 @@ export class AddressSpace implements GuestMemory {
   protect(l2ra: number, perms: number): boolean {
     const pn = Math.floor(l2ra / FRAME);
     if (!this.frames.has(pn)) return false;
-    return this.writer.protect(asL2RA(pn * FRAME), 12, perms & this.permsAt(pn));
+    const full = this.permsAt(pn);
+    if (!this.writer.protect(asL2RA(pn * FRAME), 12, perms & full)) return false;
+    if ((perms & full) === full) this.restricted.delete(pn);
+    else this.restricted.set(pn, perms & full);
+    return true;
   }
+
+  /** Pages L1 took rights away from (L2 page number → the rights left). */
+  private readonly restricted = new Map<number, number>();
+  /** Faults on a page for a right L1 took away (a store to a write-protected page …). */
+  protectionFaults = 0;
 
   /** Unmaps the page at `l2ra` and frees its frame (a later touch maps it again, zeroed or reloaded). */
   unmap(l2ra: number): boolean {
@@ -260,6 +275,7 @@ export class AddressSpace implements GuestMemory {
     if (frame === undefined) return false;
     this.writer.unmap(asL2RA(pn * FRAME), 12);
     this.frames.delete(pn);
+    this.restricted.delete(pn);
     this.detached.add(frame);
     return true;
   }

@@ -126,7 +126,9 @@ export class L1VcpuLoop {
   step(core: number): Step {
     if (this.done) return Step.DONE;
     const v = this.vcpu;
-    if (this.policy !== null) this.applyPolicy(this.policy, core);
+    // Counted in the loop table: it moves with the loop, and the stress watchdog reads it.
+    const n = this.table.countStep(this.entry);
+    if (this.policy !== null) this.applyPolicy(this.policy, core, n);
     if (this.hdecTicks > 0) v.setHdecExpiry(this.timebase(core) + this.hdecTicks);
     const rc = v.enter(core);
     if (rc === H.BUSY) return Step.YIELD; // another core holds it: what was queued stays queued
@@ -177,8 +179,7 @@ export class L1VcpuLoop {
   }
 
   /** The owner's policy before an entry (the entry count lives in the loop table: it moves with the loop). */
-  private applyPolicy(p: OwnerPolicy, core: number): void {
-    const n = this.table.countStep(this.entry);
+  private applyPolicy(p: OwnerPolicy, core: number, n: number): void {
     if (p.refreshEvery > 0 && n % p.refreshEvery === 0) {
       const why = p.refresh(core);
       if (why !== undefined) this.events.violation(`guest ${this.guestId} vCPU ${this.vcpuId}: ${why}`);

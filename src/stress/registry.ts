@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { count } from '../scenario/schema.js';
 import type { Stressor } from './stressor.js';
 import { AtomicStressor } from './stressors/atomic.js';
+import { TlbStormStressor } from './stressors/tlb-storm.js';
 
 /** One entry: the parameters' schema and the factory. */
 export interface StressorEntry<P = unknown> {
@@ -32,5 +33,16 @@ export const STRESSORS: Readonly<Record<string, StressorEntry<unknown>>> = {
       iterations: count.default(20_000),
     }),
     make: (p, it) => new AtomicStressor({ ...p, iterations: it ?? p.iterations }),
+  }),
+  'tlb-storm': entry({
+    describe:
+      'L1 remaps, write-protects and unmaps pages vCPUs on several cores read and write; no stale translation',
+    params: z.strictObject({
+      vcpus: count.default(3),
+      pages: count.default(8),
+      rate: count.default(1),
+      iterations: count.default(300),
+    }),
+    make: (p, it) => new TlbStormStressor({ ...p, iterations: it ?? p.iterations }),
   }),
 };

@@ -80,6 +80,7 @@ export interface StressReport {
 /** Ticks of the stressors' L1-side actions: every this many instructions (deterministic), ms (multicore). */
 const TICK_INSTRUCTIONS = 20_000;
 const TICK_MS = 1;
+const TICK_STEPS = 64;
 /** After the duration, how long guests get to end by themselves before they are stopped. */
 const GRACE_MS = 20_000;
 
@@ -162,6 +163,7 @@ export async function runStress(
   const watchdog = new Watchdog(sim, sc.watchdog, (what) => violations.push(`watchdog: ${what}`));
   sim.tick = {
     everyInstructions: TICK_INSTRUCTIONS,
+    everySteps: TICK_STEPS,
     everyMs: TICK_MS,
     fn: () => {
       const over =
