@@ -507,6 +507,12 @@ export class MulticoreSimulation extends SimulationBase {
     this.l1.deleteGuest(g);
   }
 
+  override deleteAllGuests(): void {
+    for (const g of this.l1.live)
+      for (const e of g.entries) if (this.byEntry.get(e)?.guest === g) this.byEntry.delete(e);
+    this.l1.deleteAllGuests();
+  }
+
   override moveLoopsOf(g: L1Guest): void {
     const live = this.handles.filter((h) => !h.dead).map((h) => h.index);
     if (live.length < 2) return;

@@ -227,3 +227,36 @@ export function stormImage(o: {
   for (let p = 0; p < o.pages; p++) init[p * 4096] = 1;
   return imageOf(code, [dataSegment(o.base, o.pages * 4096, init), dataSegment(o.flag & ~0xfff, 4096)]);
 }
+
+/** Where signatureImage keeps its data. */
+export const SIGNATURE_DATA = 0x20_0000;
+
+/**
+ * A guest that knows who it is: its data page starts with `signature` (31 bits, from its ELF), and
+ * each of `trips` trips it reads it back (anything else — a page of another guest reached through
+ * a stale translation of a reused guest id — ends it with exit `staleExit`) and bumps a counter
+ * next to it. exit(0) at the end.
+ */
+export function signatureImage(signature: number, trips: number, staleExit: number): ElfImage {
+  const sig = signature & 0x7fff_ffff;
+  const code = [
+    ...loadCtr(trips),
+    e.lis!(5, SIGNATURE_DATA >>> 16),
+    e.lis!(8, sig >>> 16),
+    e.ori!(8, 8, sig & 0xffff),
+    e.li!(9, 0),
+    // loop (7):
+    e.lwz!(7, 0, 5),
+    e.cmpw!(0, 7, 8),
+    e.bne!(5 * 4), // to stale (13)
+    e.addi!(9, 9, 1),
+    e.std!(9, 8, 5),
+    e.bdnz!(-5 * 4), // to loop (7)
+    ...exitWith(0),
+    // stale:
+    ...exitWith(staleExit),
+  ];
+  const init = new Uint8Array(4);
+  new DataView(init.buffer).setUint32(0, sig, true);
+  return imageOf(code, [dataSegment(SIGNATURE_DATA, 0x1000, init)]);
+}

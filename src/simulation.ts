@@ -98,6 +98,11 @@ export abstract class SimulationBase {
     this.l1.deleteGuest(g);
   }
 
+  /** Deletes every guest at once (the delete-all flag), running or not. */
+  deleteAllGuests(): void {
+    this.l1.deleteAllGuests();
+  }
+
   /**
    * Moves guest `g`'s vCPU loops to other cores at once (chaos: right after an invalidation, the
    * moment stale per-core state would bite). Nothing to move in the deterministic mode.

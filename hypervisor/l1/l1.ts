@@ -17,7 +17,7 @@ import { elementByName } from '../gsb/elements.js';
 import { type ElementValue, encodeGsb } from '../gsb/values.js';
 import { COORDINATOR_CORE } from '../l0/partitions.js';
 import { HcallRegs } from '../l0/regs.js';
-import { Cap, H, Hcall, RptTarget, RptType, StateFlags } from '../papr.js';
+import { Cap, DeleteFlags, H, Hcall, RptTarget, RptType, StateFlags } from '../papr.js';
 import { AddressSpace, type Paging } from './address-space.js';
 import { type AgentContext, AgentLoop } from './agent.js';
 import { AGENTS } from './agents/index.js';
@@ -341,6 +341,11 @@ export class L1 {
         if (rc !== H.BUSY || tries > 1000)
           throw new L1Error(`H_GUEST_DELETE of guest ${g.id} failed (${rc})`);
       }
+    this.forget(g);
+  }
+
+  /** L1's side of a guest L0 no longer has: results read, memory back, run buffers queued. */
+  private forget(g: L1Guest): void {
     g.deleted = true;
     g.deletedAt = performance.now();
     // Its memory is still there (L0 let go of it): whoever wants its results reads them now.
@@ -391,6 +396,21 @@ export class L1 {
   }
 
   private agentCount = 0;
+
+  /**
+   * Deletes every guest at once (H_GUEST_DELETE with the delete-all flag, spec §5.7; v1: each
+   * partition-table entry cleared), running or not, and returns their memory to L1.
+   */
+  deleteAllGuests(): void {
+    const victims = [...this.live];
+    for (const g of victims) g.stop('deleted by L1 (delete-all) while running');
+    if (this.v1Table) for (const g of victims) this.v1Table.clear(g.id, COORDINATOR_CORE);
+    else {
+      const rc = this.call(Hcall.H_GUEST_DELETE, DeleteFlags.ALL);
+      if (rc !== H.SUCCESS) throw new L1Error(`H_GUEST_DELETE (all) failed (${rc})`);
+    }
+    for (const g of victims) this.forget(g);
+  }
 
   /** Frees the run buffers and loop entries of deleted guests and finished agents no core holds. */
   reclaim(): void {

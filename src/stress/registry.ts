@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { count } from '../scenario/schema.js';
 import type { Stressor } from './stressor.js';
 import { AtomicStressor } from './stressors/atomic.js';
+import { ChurnStressor } from './stressors/churn.js';
+import { StateRacesStressor } from './stressors/state-races.js';
 import { TlbStormStressor } from './stressors/tlb-storm.js';
 
 /** One entry: the parameters' schema and the factory. */
@@ -44,5 +46,30 @@ export const STRESSORS: Readonly<Record<string, StressorEntry<unknown>>> = {
       iterations: count.default(300),
     }),
     make: (p, it) => new TlbStormStressor({ ...p, iterations: it ?? p.iterations }),
+  }),
+  churn: entry({
+    describe:
+      'guests with 1..N vCPUs created and deleted continually, often while they run; delete-all; id reuse',
+    params: z.strictObject({
+      guests: count.default(3),
+      vcpus: count.default(3),
+      trips: count.default(200_000),
+      iterations: count.default(40),
+      deleteAllEvery: z.number().int().min(0).default(0),
+    }),
+    make: (p, it) => new ChurnStressor({ ...p, iterations: it ?? p.iterations }),
+  }),
+  'state-races': entry({
+    describe:
+      'GET/SET_STATE of running vCPUs from other L1 vCPUs, full-state refresh storms with interrupts pending',
+    params: z.strictObject({
+      vcpus: count.default(4),
+      probers: count.default(2),
+      iterations: count.default(5_000),
+      trips: count.default(20_000),
+      refreshEvery: count.default(3),
+      pendingEvery: count.default(5),
+    }),
+    make: (p, it) => new StateRacesStressor({ ...p, iterations: it ?? p.iterations }),
   }),
 };

@@ -13,6 +13,7 @@
 import type { Mutants } from '../../hypervisor/l0/l0.js';
 import { L, LoopState, NestedApi } from '../../hypervisor/l1/loop-table.js';
 import { SplitMix32 } from '../../hypervisor/prng.js';
+import { UserError } from '../errors.js';
 import { createSimulation } from '../multicore.js';
 import type { SimulationBase } from '../simulation.js';
 import { type Duration, formatDuration } from '../units.js';
@@ -128,8 +129,22 @@ export async function runStress(
       },
     },
   );
+  const named = Object.entries(sc.stressors).filter(([, v]) => v !== undefined);
+  const churn = sc.stressors.churn as { deleteAllEvery?: number } | undefined;
+  if ((churn?.deleteAllEvery ?? 0) > 0 && named.length > 1)
+    throw new UserError(
+      `${o.file}: stressors.churn.deleteAllEvery`,
+      'delete-all deletes every guest: run churn alone',
+    );
   o.prepare?.(sim);
   const violations: string[] = [];
+  const everyViolation = () => [
+    ...violations,
+    ...sim.l0.stats.violations,
+    ...sim.violations,
+    ...sim.l1.violations,
+    ...sim.l1.guests.flatMap((g) => g.violations),
+  ];
   const stressors: { s: Stressor; ctx: StressContext }[] = [];
   let salt = 0;
   for (const [name, params] of Object.entries(sc.stressors)) {
@@ -146,6 +161,7 @@ export async function runStress(
         if (violations.length < 200) violations.push(`${name}: ${what}`);
       },
       now: () => sim.timebase,
+      violations: () => everyViolation(),
     };
     stressors.push({ s, ctx });
   }
@@ -222,13 +238,7 @@ export async function runStress(
     detail: sim.crashes.length === 0 ? 'none' : sim.crashes.map((c) => c.split('\n')[0]).join('; '),
     evaluated: sim.cores,
   });
-  const all = [
-    ...violations,
-    ...sim.l0.stats.violations,
-    ...sim.violations,
-    ...sim.l1.violations,
-    ...sim.l1.guests.flatMap((g) => g.violations),
-  ];
+  const all = everyViolation();
   checks.push({
     name: 'no invariant broken',
     ok: all.length === 0,

@@ -24,6 +24,8 @@ export interface StressContext {
   violation(what: string): void;
   /** The machine's timebase now (virtual time). */
   now(): number;
+  /** Every broken invariant reported so far, by anyone (stressors, agents, L1 and L0 checks). */
+  violations(): string[];
 }
 
 /** One evaluated check. */

@@ -157,10 +157,17 @@ export function stateProber(ctx: AgentContext): Agent {
       for (let k = 0; k < words; k++) {
         const got = dv.getUint32(buf + 8 + 4 * k, false);
         if (got === want[k]) continue;
-        const owner = dv.getUint32(buf + 8, false);
-        const whose = owner >>> 16 !== v ? ` (vCPU ${owner >>> 16}'s value: per-vCPU state leaked)` : '';
+        const head = dv.getUint32(buf + 8, false);
+        const whose =
+          k > 0 || head === want[0]
+            ? ' (a torn or lost update)'
+            : head === 0
+              ? ' (the SET that wrote it was lost)'
+              : head >>> 16 !== v
+                ? ` (vCPU ${head >>> 16}'s value: per-vCPU state leaked)`
+                : ' (another element's value)';
         ctx.violation(
-          `prober ${ctx.index}: ${d.name} of vCPU ${v} reads 0x${got.toString(16)} in word ${k}, last written 0x${want[k]!.toString(16)}${whose}`,
+          `prober $ctx.index: $d.nameof vCPU $vreads 0x$got.toString(16)in word $k, last written 0x$want[k]!.toString(16)$whose`,
         );
         break;
       }
