@@ -165,7 +165,7 @@ export function stateProber(ctx: AgentContext): Agent {
               ? ' (the SET that wrote it was lost)'
               : head >>> 16 !== v
                 ? ` (vCPU ${head >>> 16}'s value: per-vCPU state leaked)`
-                : ' (another element's value)';
+                : " (another element's value)";
         ctx.violation(
           `prober $ctx.index: $d.nameof vCPU $vreads 0x$got.toString(16)in word $k, last written 0x$want[k]!.toString(16)$whose`,
         );
