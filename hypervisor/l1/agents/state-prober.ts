@@ -167,7 +167,7 @@ export function stateProber(ctx: AgentContext): Agent {
                 ? ` (vCPU ${head >>> 16}'s value: per-vCPU state leaked)`
                 : " (another element's value)";
         ctx.violation(
-          `prober $ctx.index: $d.nameof vCPU $vreads 0x$got.toString(16)in word $k, last written 0x$want[k]!.toString(16)$whose`,
+          `prober ${ctx.index}: ${d.name} of vCPU ${v} reads 0x${got.toString(16)} in word ${k}, last written 0x${want[k]!.toString(16)}${whose}`,
         );
         break;
       }
