@@ -115,7 +115,7 @@ export async function runStress(
         },
         mutants: o.mutants ?? {},
         // With acks dropped every invalidation times out: keep the wait short so the run goes on.
-        ackDeadlineMs: f.dropAcks ? 100 : 10_000,
+        ackDeadlineMs: f.dropAcks ? 20 : 10_000,
       },
     },
     {
@@ -283,7 +283,7 @@ export async function runStress(
  * The no-stuck-core watchdog: a runnable vCPU loop (or agent) whose step count did not move while
  * the machine's timebase advanced by `ticks` is reported once, with its guest and vCPU.
  */
-class Watchdog {
+export class Watchdog {
   private readonly seen = new Map<number, { loopId: number; steps: number; at: number; reported: boolean }>();
   looks = 0;
 
