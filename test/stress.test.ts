@@ -67,6 +67,26 @@ describe('each stressor passes', () => {
       });
 });
 
+describe('under the v1 API', () => {
+  it("the TLB storm passes through L0's shadow tables, and catches a core that ignores invalidations", async () => {
+    const ok = await stress({ stressors: SMALL['tlb-storm'], cores: 2, api: 'v1' });
+    expect(failures(ok)).toEqual([]);
+    const bad = await stress(
+      { stressors: SMALL['tlb-storm'], cores: 2, api: 'v1' },
+      { mutants: { ignoreInvalidations: true } },
+    );
+    expect(failures(bad).join('\n')).toMatch(
+      /tlb-storm: no (read of a frame a page left|store through a stale translation)/,
+    );
+  });
+
+  it('atomic contention and churn pass under v1 too', async () => {
+    const churn = { churn: { guests: 3, vcpus: 2, iterations: 16, trips: 50_000 } };
+    const r = await stress({ stressors: { ...SMALL.atomic, ...churn }, cores: 2, api: 'v1' });
+    expect(failures(r)).toEqual([]);
+  });
+});
+
 describe('planted bugs are caught (mutation tests)', () => {
   it('a core that ignores invalidations: the TLB storm sees stale translations', async () => {
     const r = await stress(
