@@ -8,12 +8,14 @@
  * The stressors of other files (timer-edges, hcall-fuzz) have tests of their own.
  */
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { elementByName } from '../hypervisor/gsb/elements.js';
 import type { Mutants } from '../hypervisor/l0/l0.js';
 import { LoopTable } from '../hypervisor/l1/loop-table.js';
 import { packageRoot } from '../src/package-files.js';
+import { readYaml } from '../src/scenario/load.js';
 import type { SimulationBase } from '../src/simulation.js';
 import { runStress, type StressReport, Watchdog } from '../src/stress/run.js';
 import { stressScenarioSchema } from '../src/stress/scenario.js';
@@ -205,6 +207,15 @@ describe('the watchdog', () => {
     w.look();
     w.look();
     expect(seen).toEqual(['guest 7 vCPU 2 made no step for 1100 ticks']);
+  });
+});
+
+describe('shipped stress scenarios', () => {
+  it.each(
+    readdirSync(join(packageRoot(), 'config')).filter((f) => f.startsWith('stress') && f.endsWith('.yaml')),
+  )('%s is a valid stress scenario', (f) => {
+    const s = readYaml(join(packageRoot(), 'config', f), stressScenarioSchema, 'stress scenario');
+    expect(Object.values(s.stressors).some((v) => v !== undefined)).toBe(true);
   });
 });
 
