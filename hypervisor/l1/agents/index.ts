@@ -3,15 +3,18 @@
  * makes the agent of an entry from this table.
  */
 import type { AgentFactory } from '../agent.js';
+import { hcallFuzz } from './hcall-fuzz.js';
 import { stateProber } from './state-prober.js';
 
 /** Agent kinds. */
 export const AgentKind = {
   STATE_PROBER: 1,
+  HCALL_FUZZ: 2,
 } as const;
 export type AgentKind = (typeof AgentKind)[keyof typeof AgentKind];
 
 /** Kind → factory. */
 export const AGENTS: ReadonlyMap<number, AgentFactory> = new Map<number, AgentFactory>([
   [AgentKind.STATE_PROBER, stateProber],
+  [AgentKind.HCALL_FUZZ, hcallFuzz],
 ]);
