@@ -193,17 +193,32 @@ export class L1 {
         });
         guest.loops.push(loop);
       }
-      guest.buffers.push(...buffers);
-      this.guests.push(guest);
-      this.live.push(guest);
-      return guest;
+      return this.adopt(guest, buffers);
     } catch (e) {
-      for (const entry of guestEntries) this.loops.free(entry);
-      table.clear(lpid, COORDINATOR_CORE);
-      space?.destroy();
-      for (const [a, b] of buffers) this.pages.free(a, b);
+      this.abandon(guestEntries, space, buffers, () => table.clear(lpid, COORDINATOR_CORE));
       throw e;
     }
+  }
+
+  /** A guest made whole: L1's from now on. */
+  private adopt(guest: L1Guest, buffers: [number, number][]): L1Guest {
+    guest.buffers.push(...buffers);
+    this.guests.push(guest);
+    this.live.push(guest);
+    return guest;
+  }
+
+  /** Undoes a creation that failed half-way: loop entries, L0's side (`dropInL0`), memory. */
+  private abandon(
+    entries: number[],
+    space: AddressSpace | undefined,
+    buffers: [number, number][],
+    dropInL0: () => void,
+  ): void {
+    for (const entry of entries) this.loops.free(entry);
+    dropInL0();
+    space?.destroy();
+    for (const [a, b] of buffers) this.pages.free(a, b);
   }
 
   /** The guest's memory as `spec` asks. */
@@ -311,15 +326,9 @@ export class L1 {
         });
         guest.loops.push(loop);
       }
-      guest.buffers.push(...buffers);
-      this.guests.push(guest);
-      this.live.push(guest);
-      return guest;
+      return this.adopt(guest, buffers);
     } catch (e) {
-      for (const entry of guestEntries) this.loops.free(entry);
-      this.call(Hcall.H_GUEST_DELETE, 0n, BigInt(id));
-      space?.destroy();
-      for (const [a, b] of buffers) this.pages.free(a, b);
+      this.abandon(guestEntries, space, buffers, () => this.call(Hcall.H_GUEST_DELETE, 0n, BigInt(id)));
       throw e;
     }
   }

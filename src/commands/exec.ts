@@ -23,15 +23,13 @@ import {
   traceOptions,
 } from '../trace/session.js';
 import { parseCount, parseSize } from '../units.js';
+import { type MachineArgs, machineOptions } from './machine-options.js';
 import { progressBar } from './progress.js';
 
-interface ExecArgs extends TraceArgs {
+interface ExecArgs extends TraceArgs, MachineArgs {
   elf: string;
   vcpus: number;
   guests: number;
-  cores?: number;
-  deterministic: boolean;
-  api?: 'v1' | 'v2';
   memory: string;
   'guest-memory': string;
   seed?: number;
@@ -46,7 +44,7 @@ export function execCommand(io: Io, setExit: (code: number) => void): CommandMod
     command: 'exec <elf>',
     describe: 'Run a static ppc64le ELF as an L2 guest under the L1 model',
     builder: (y: Argv) =>
-      traceOptions(y)
+      machineOptions(traceOptions(y), "the host's")
         .positional('elf', {
           type: 'string',
           demandOption: true,
@@ -54,20 +52,6 @@ export function execCommand(io: Io, setExit: (code: number) => void): CommandMod
         })
         .option('vcpus', { type: 'number', default: 1, describe: 'vCPUs per guest (r3 = index, r4 = count)' })
         .option('guests', { type: 'number', default: 1, describe: 'copies of the guest' })
-        .option('cores', {
-          type: 'number',
-          describe: "simulated cores, one worker thread each (default: the host's cores)",
-        })
-        .option('api', {
-          choices: ['v1', 'v2'] as const,
-          describe:
-            'the nested API L1 uses: v2 (H_GUEST_*, state kept by L0) or v1 (H_ENTER_NESTED, shadow tables)',
-        })
-        .option('deterministic', {
-          type: 'boolean',
-          default: false,
-          describe: 'run on one thread with a seeded interleaving (the reference; replays exactly)',
-        })
         .option('memory', { type: 'string', default: '512MiB', describe: 'L1 memory' })
         .option('guest-memory', {
           type: 'string',
@@ -119,7 +103,7 @@ async function runExec(io: Io, a: ExecArgs): Promise<number> {
       maxInstructions,
       api: a.api === 'v1' ? NestedApi.V1 : NestedApi.V2,
     },
-    { deterministic: a.deterministic, cores },
+    { deterministic: a.deterministic ?? false, cores },
   );
   const session = startTrace(sim, a);
   const made: L1Guest[] = [];

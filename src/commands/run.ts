@@ -23,14 +23,12 @@ import {
   traceOptions,
 } from '../trace/session.js';
 import { formatBytes, parseCount } from '../units.js';
+import { type MachineArgs, machineOptions } from './machine-options.js';
 import { progressBar } from './progress.js';
 
-interface RunArgs extends TraceArgs {
+interface RunArgs extends TraceArgs, MachineArgs {
   scenario?: string;
   seed?: number;
-  cores?: number;
-  deterministic?: boolean;
-  api?: 'v1' | 'v2';
   json: boolean;
 }
 
@@ -46,22 +44,9 @@ export function runCommand(io: Io, setExit: (code: number) => void): CommandModu
     command: 'run [scenario]',
     describe: 'Run a scenario (default: the shipped config/default.yaml) and report its checks',
     builder: (y: Argv) =>
-      traceOptions(y)
+      machineOptions(traceOptions(y), "the scenario's, else the host's")
         .positional('scenario', { type: 'string', describe: 'scenario YAML file' })
         .option('seed', { type: 'number', describe: "override the scenario's seed" })
-        .option('cores', {
-          type: 'number',
-          describe: "simulated cores, one worker thread each (default: the scenario's, else the host's)",
-        })
-        .option('api', {
-          choices: ['v1', 'v2'] as const,
-          describe:
-            'the nested API L1 uses: v2 (H_GUEST_*, state kept by L0) or v1 (H_ENTER_NESTED, shadow tables)',
-        })
-        .option('deterministic', {
-          type: 'boolean',
-          describe: 'run on one thread with a seeded interleaving (the reference; replays exactly)',
-        })
         .option('json', {
           type: 'boolean',
           default: false,

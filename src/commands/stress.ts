@@ -25,17 +25,15 @@ import {
   traceOptions,
 } from '../trace/session.js';
 import { parseCount, parseDuration } from '../units.js';
+import { type MachineArgs, machineOptions } from './machine-options.js';
 import { progressBar } from './progress.js';
 
-interface StressArgs extends TraceArgs {
+interface StressArgs extends TraceArgs, MachineArgs {
   scenario?: string;
   seed?: number;
   duration?: string;
-  cores?: number;
   iterations?: number;
-  deterministic?: boolean;
   chaos?: boolean;
-  api?: 'v1' | 'v2';
   mutant?: string[];
   json: boolean;
 }
@@ -51,7 +49,7 @@ export function stressCommand(io: Io, setExit: (code: number) => void): CommandM
     command: 'stress [scenario]',
     describe: 'SMP stress testing of the nested interface: stressors, invariant checks, replay',
     builder: (y: Argv) =>
-      traceOptions(y)
+      machineOptions(traceOptions(y), "the scenario's, else the host's")
         .positional('scenario', {
           type: 'string',
           describe: 'stress scenario YAML (default: config/stress.yaml)',
@@ -61,23 +59,14 @@ export function stressCommand(io: Io, setExit: (code: number) => void): CommandM
           type: 'string',
           describe: 'how long the stressors act: wall time (5s, 250ms) or virtual instructions (2e8, 150M)',
         })
-        .option('cores', {
-          type: 'number',
-          describe: "simulated cores (default: the scenario's, else the host's)",
-        })
         .option('iterations', {
           type: 'number',
           describe: "operations per stressor, overriding the scenario's counts",
-        })
-        .option('deterministic', {
-          type: 'boolean',
-          describe: 'one thread, seeded interleaving: replays a run exactly (what a failing run prints)',
         })
         .option('chaos', {
           type: 'boolean',
           describe: 'preempt and migrate vCPUs at seeded points near hcalls, state updates and invalidations',
         })
-        .option('api', { choices: ['v1', 'v2'] as const, describe: 'the nested API the L1 uses' })
         .option('mutant', {
           type: 'string',
           array: true,
