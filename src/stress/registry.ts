@@ -8,6 +8,7 @@ import { count } from '../scenario/schema.js';
 import type { Stressor } from './stressor.js';
 import { AtomicStressor } from './stressors/atomic.js';
 import { ChurnStressor } from './stressors/churn.js';
+import { HcallFuzzStressor } from './stressors/hcall-fuzz.js';
 import { StateRacesStressor } from './stressors/state-races.js';
 import { TlbStormStressor } from './stressors/tlb-storm.js';
 
@@ -71,5 +72,15 @@ export const STRESSORS: Readonly<Record<string, StressorEntry<unknown>>> = {
       pendingEvery: count.default(5),
     }),
     make: (p, it) => new StateRacesStressor({ ...p, iterations: it ?? p.iterations }),
+  }),
+  'hcall-fuzz': entry({
+    describe:
+      'random and invalid nested-v2 hcalls from several L1 vCPUs at once: every return code legal, nothing thrown, all deleted',
+    params: z.strictObject({
+      agents: count.refine((n) => n <= 64, 'at most 64 agents').default(2),
+      iterations: count.default(3_000),
+      deleteAll: z.boolean().default(false),
+    }),
+    make: (p, it) => new HcallFuzzStressor({ ...p, iterations: it ?? p.iterations }),
   }),
 };

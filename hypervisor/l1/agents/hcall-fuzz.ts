@@ -656,7 +656,10 @@ export class FuzzExecutor {
     if (out.rc === H.BUSY) this.lastToken = out.r4;
     if (out.rc === H.SUCCESS) {
       const id = out.r4;
-      if (id < 1n || id > BigInt(DefaultLimits.maxGuestId) || this.ownGuest(Number(id)))
+      const stale = id <= BigInt(DefaultLimits.maxGuestId) ? this.ownGuest(Number(id)) : undefined;
+      // With delete-all in the mix, an id of its own handed out again means that guest is gone.
+      if (stale && !this.sure) this.drop(stale);
+      if (id < 1n || id > BigInt(DefaultLimits.maxGuestId) || (stale && this.sure))
         out.problem ??= { rule: 'output', what: `new guest id ${id} is out of range or in use` };
       else this.guests.push({ id: Number(id), vcpus: [], table: false, busy: 0 });
     }

@@ -1,0 +1,186 @@
+/**
+ * The hcall-fuzz stressor (src/stress/stressors/hcall-fuzz.ts) and `--minimize`
+ * (src/stress/minimize.ts): it passes alone in the deterministic mode and on 2 cores, and beside
+ * other stressors without disturbing them; its agents never write L1 memory outside their scratch
+ * region and name only opcodes L0 has no handler for when they aim at unknown ones; with a planted
+ * L0 bug (RUN_VCPU answering QEMU's H_NOT_AVAILABLE, a code it may not give) the run fails, and
+ * --minimize shrinks the failing sequence to the 4 calls the bug needs, whose replay on a fresh L0
+ * fails the same way (and passes without the bug).
+ */
+import { describe, expect, it } from 'vitest';
+import { allowedCodes } from '../hypervisor/allowed-codes.js';
+import { HCALL_HANDLERS } from '../hypervisor/l0/hcalls/index.js';
+import { defaultL0Config, L0, type Mutants } from '../hypervisor/l0/l0.js';
+import { HcallRegs } from '../hypervisor/l0/regs.js';
+import {
+  FUZZ_SCRATCH_BYTES,
+  FuzzExecutor,
+  fuzzCalls,
+  UNOFFERED_OPCODES,
+} from '../hypervisor/l1/agents/hcall-fuzz.js';
+import { L1 } from '../hypervisor/l1/l1.js';
+import { NestedApi } from '../hypervisor/l1/loop-table.js';
+import type { L0Port } from '../hypervisor/l1/vcpu-loop.js';
+import { H, Hcall, returnCodeName } from '../hypervisor/papr.js';
+import { GuestRam } from '../mem/ram.js';
+import type { SimulationBase } from '../src/simulation.js';
+import { formatMinimized, minimizeFuzz, REPLAY_RAM_BYTES } from '../src/stress/minimize.js';
+import { runStress, type StressReport } from '../src/stress/run.js';
+import { stressScenarioSchema } from '../src/stress/scenario.js';
+
+/** Runs a stress scenario given as an object; returns the report and the simulation. */
+async function stress(
+  doc: Record<string, unknown>,
+  o: { deterministic?: boolean; mutants?: Mutants } = {},
+): Promise<{ report: StressReport; sim: SimulationBase }> {
+  const scenario = stressScenarioSchema.parse({
+    name: 't',
+    seed: 5,
+    duration: '20s',
+    l1: { memory: 64 << 20 },
+    cores: 2,
+    ...doc,
+  });
+  return runStress({
+    scenario,
+    file: 'test.yaml',
+    overrides: o.deterministic !== undefined ? { deterministic: o.deterministic } : {},
+    hostCores: 2,
+    ...(o.mutants ? { mutants: o.mutants } : {}),
+  });
+}
+
+/** Every failed check, "name: detail". */
+const failures = (r: StressReport) =>
+  [...r.checks, ...r.stressors.flatMap((s) => s.checks)]
+    .filter((c) => !c.ok)
+    .map((c) => `${c.name}: ${c.detail}`);
+
+const ALONE = { 'hcall-fuzz': { agents: 2, iterations: 2000, deleteAll: true } };
+
+describe('the hcall-fuzz stressor passes', () => {
+  for (const deterministic of [true, false])
+    it(`alone (delete-all in the mix), ${deterministic ? 'deterministic mode' : '2 cores'}`, async () => {
+      const { report } = await stress({ stressors: ALONE }, { deterministic });
+      expect(failures(report)).toEqual([]);
+      const s = report.stressors.find((x) => x.name === 'hcall-fuzz')!;
+      // Every call was made and checked: 2000 each, plus the deletes of the cleanup.
+      expect(s.opName).toBe('hcalls');
+      expect(s.ops).toBeGreaterThanOrEqual(4000);
+      const legal = s.checks.find((c) => c.name === 'hcall-fuzz: every answer legal')!;
+      expect(legal.evaluated).toBe(s.ops);
+      expect(s.checks.find((c) => c.name.includes('resources back'))!.detail).toMatch(/L0 holds no guest/);
+    });
+
+  it('beside other stressors, in the deterministic mode, and theirs pass too', async () => {
+    const { report } = await stress(
+      {
+        stressors: {
+          'hcall-fuzz': { agents: 2, iterations: 1500 },
+          atomic: { guests: 2, vcpus: 2, iterations: 1000 },
+          'state-races': { vcpus: 2, probers: 1, iterations: 500, trips: 2000 },
+        },
+      },
+      { deterministic: true },
+    );
+    expect(failures(report)).toEqual([]);
+    expect(report.stressors.map((s) => s.name).sort()).toEqual(['atomic', 'hcall-fuzz', 'state-races']);
+  });
+});
+
+/** A fresh L0 on `ram`, an L1 that negotiated capabilities, and a port to L0. */
+function machine(ram: GuestRam, mutants: Mutants = {}): { l0: L0; port: L0Port; l1: L1 } {
+  const l0 = new L0(defaultL0Config({ l1MemoryBytes: ram.size, mutants }), ram);
+  const port: L0Port = { hcall: (r, core) => l0.hcall(r, core), timebase: () => 0 };
+  const l1 = new L1(port, ram, l0.codeGen, { base: 0x10_0000, bytes: ram.size - 0x10_0000 }, 4, NestedApi.V2);
+  return { l0, port, l1 };
+}
+
+describe('the agent', () => {
+  it('writes no byte of L1 memory outside its scratch region, whatever it calls', () => {
+    const ram = GuestRam.create(8 << 20);
+    const { port, l1 } = machine(ram);
+    const scratch = l1.pages.alloc(FUZZ_SCRATCH_BYTES);
+    // Everything else holds a pattern: page-table-like words, addresses, sizes a stray write would break.
+    const before = new Uint8Array(ram.size);
+    for (let i = 0; i < ram.size; i++) before[i] = (i * 131 + (i >> 12)) & 0xff;
+    before.fill(0, scratch, scratch + FUZZ_SCRATCH_BYTES);
+    ram.u8.set(before);
+    let calls = 0;
+    for (const seed of [11, 12, 13]) {
+      const ex = new FuzzExecutor({ port, ram, scratch, deleteAll: false });
+      for (const c of fuzzCalls(seed, 3000, false)) {
+        const out = ex.call(c, 0);
+        expect(out.problem, 'no rule broken on a correct L0').toBeUndefined();
+        calls++;
+      }
+      for (let c = ex.cleanup(0); c; c = ex.cleanup(0)) expect(c.rc).toBe(H.SUCCESS);
+    }
+    expect(calls).toBe(9000);
+    const after = ram.u8;
+    let outside = 0;
+    for (let i = 0; i < ram.size; i++)
+      if ((i < scratch || i >= scratch + FUZZ_SCRATCH_BYTES) && after[i] !== before[i]) outside++;
+    expect(outside).toBe(0);
+  });
+
+  it('aims at unknown opcodes only where L0 has no handler', () => {
+    for (const op of UNOFFERED_OPCODES) {
+      const n = op < 1n << 32n ? Number(op) : -1;
+      expect(HCALL_HANDLERS.has(n) && n !== Hcall.H_GUEST_COPY_MEMORY, `0x${op.toString(16)}`).toBe(false);
+      expect(n >= 0xf800 && n <= 0xf80c).toBe(false);
+    }
+  });
+});
+
+describe('a planted L0 bug', () => {
+  const mutants: Mutants = { runWithoutTableNotAvailable: true };
+
+  it('fails the run, and --minimize shrinks the failing sequence to the calls it needs', async () => {
+    const { report, sim } = await stress({ stressors: ALONE }, { deterministic: true, mutants });
+    expect(report.ok).toBe(false);
+    expect(failures(report).join('\n')).toMatch(/hcall-fuzz: every answer legal/);
+    expect(report.violations.join('\n')).toMatch(/H_GUEST_RUN_VCPU\(.*H_NOT_AVAILABLE is not a code/);
+
+    const min = minimizeFuzz(sim);
+    expect(min.minimized.length).toBeGreaterThan(0);
+    for (const m of min.minimized) {
+      // CREATE, CREATE_VCPU, SET_STATE of both run buffers, RUN_VCPU: nothing less reaches the check.
+      expect(m.calls.map((c) => Number(c.opcode))).toEqual([
+        Hcall.H_GUEST_CREATE,
+        Hcall.H_GUEST_CREATE_VCPU,
+        Hcall.H_GUEST_SET_STATE,
+        Hcall.H_GUEST_RUN_VCPU,
+      ]);
+      expect(m.calls.at(-1)!.rc).toBe(H.NOT_AVAILABLE);
+      expect(m.confirmed).toBe(true);
+      expect(m.failedAt).toBeGreaterThan(m.calls.length);
+    }
+    const text = formatMinimized(min);
+    expect(text).toMatch(/fast-check shrank it \(\d+ steps\) to 4 calls/);
+    expect(text.split('\n').filter((l) => /^ +\d+ {2}H_GUEST_/.test(l))).toHaveLength(
+      4 * min.minimized.length,
+    );
+
+    // The printed calls, made by hand on a fresh L0: the last answers a code RUN_VCPU may not give
+    // with the bug, and every answer is legal without it.
+    const m = min.minimized[0]!;
+    for (const planted of [true, false]) {
+      const ram = GuestRam.create(REPLAY_RAM_BYTES);
+      const { port } = machine(ram, planted ? mutants : {});
+      const illegal: string[] = [];
+      const r = new HcallRegs();
+      for (const c of m.calls) {
+        for (const w of c.writes) ram.u8.set(w.bytes, w.addr);
+        r.clear();
+        r.setBig(3, c.opcode);
+        c.args.forEach((a, i) => {
+          r.setBig(4 + i, a);
+        });
+        const rc = port.hcall(r, 0);
+        if (!allowedCodes(Number(c.opcode)).includes(rc)) illegal.push(returnCodeName(rc));
+      }
+      expect(illegal).toEqual(planted ? ['H_NOT_AVAILABLE'] : []);
+    }
+  });
+});
