@@ -74,10 +74,20 @@ export const Hdr = {
   /** u32 input: byte offsets of the step table and of the records in the block. */
   STEPS_AT: 96,
   RECS_AT: 100,
+  /** u64: r3 of the last hcall answered with an error. */
+  BAD_R3: 104,
+  /** u32: the step whose wait ran out last, and i32: DEC then. */
+  TIMEOUT_STEP: 112,
+  TIMEOUT_DEC: 116,
+  /** At the last wait that ran out: deliveries seen, the arm waited for, TB, the deadline. */
+  TIMEOUT_DELIVERED: 120,
+  TIMEOUT_ARM: 124,
+  TIMEOUT_TB: 128,
+  TIMEOUT_DEADLINE: 136,
 } as const;
 
 /** Bytes of the header; the arm table follows (one u32 per arm). */
-export const HEADER_BYTES = 128;
+export const HEADER_BYTES = 192;
 /** Bytes of one step: arm u32, kind u32, threshold i32, threshold i32, deadline u32, pad. */
 export const STEP_BYTES = 24;
 /** Bytes of one exit record: PURR before u64, PURR after u64, deliveries before/after u32, DEC i32, pad. */
@@ -219,12 +229,54 @@ function readTb(a: Asm): void {
   checkTb(a, 5);
 }
 
-/** Branch to `fail` once TB (r5) is past DEADLINE. */
-function pastDeadline(a: Asm, loop: string, fail: string): void {
+/**
+ * A wait with a deadline: `cond(skip)` branches out when the wait is over (and to `skip` when it
+ * must go on without looking further); after it, the TB is read and compared with DEADLINE, and
+ * once past it the condition is looked at one last time before `fail`. The last look matters: an
+ * exit between the condition's reads and the TB read can move the vCPU to a core whose clock is
+ * far ahead, and the deliveries that catch up with it happen at re-entry, after those reads.
+ */
+function waitUntil(a: Asm, cond: (skip: string) => void, fail: string): void {
+  const loop = a.fresh('wait');
+  const skip = a.fresh('skip');
+  a.label(loop);
+  cond(skip);
+  a.label(skip);
   readTb(a);
   a.emit(e.cmpld!(0, 5, DEADLINE));
   a.to(loop, (o) => e.ble!(o));
+  cond(fail);
   a.to(fail, (o) => e.b!(o));
+}
+
+/** Over when arm ARM was delivered, or is the one in DEC and DEC ≤ `thr`: on to `go`. */
+function armDue(a: Asm, thr: number, go: string): (skip: string) => void {
+  return (skip) => {
+    a.emit(e.lwz!(9, Hdr.DELIVERED, BLK), e.cmplw!(0, 9, ARM));
+    a.to(go, (o) => e.bgt!(o));
+    a.to(skip, (o) => e.blt!(o)); // an earlier arm is in DEC
+    a.emit(e.mfdec!(10), e.cmpd!(0, 10, thr));
+    a.to(go, (o) => e.ble!(o));
+  };
+}
+
+/** Ticks between the TB read and the DEC write beyond which an arm is written again. */
+const ARM_SLACK = 8;
+/** Words of `armDec`. */
+const ARM_WORDS = 7;
+
+/**
+ * DEC ← `target` − TB, so that DEC reaches 0 at TB = target. An exit between the TB read and the
+ * mtdec can move the vCPU to a core whose clock is ahead (the multicore runtime catches a core up
+ * to the machine's clock), which would leave the expiry late by the jump: the TB is read again
+ * after the write and the arm redone if time moved by more than ARM_SLACK. Uses `t`, `u` and `cr`.
+ */
+function armDec(a: Asm, target: number, t: number, u: number, cr: number): void {
+  const retry = a.fresh('arm');
+  a.label(retry);
+  a.emit(e.mftb!(t, TBR_TB), e.subf!(u, t, target), e.mtdec!(u), e.mftb!(u, TBR_TB), e.subf!(u, t, u));
+  a.emit(e.cmpldi!(cr, u, ARM_SLACK));
+  a.to(retry, (o) => e.bgt!(cr, o));
 }
 
 /** The decrementer handler (reached from 0x900): check, count, re-arm, return. */
@@ -244,12 +296,9 @@ function handler(a: Asm): void {
     e.addi!(27, 27, HEADER_BYTES),
     e.lwzx!(27, BLK, 27), // expiry, T0-relative
     e.add!(27, 27, T0),
-    e.subf!(27, 26, 27), // DEC ← expiry − now
-    e.mtdec!(27),
-    e.addi!(25, 25, 1),
-    e.stw!(25, Hdr.ARMED, BLK),
-    e.rfid!(),
   );
+  armDec(a, 27, 26, 24, 7);
+  a.emit(e.addi!(25, 25, 1), e.stw!(25, Hdr.ARMED, BLK), e.rfid!());
   a.label('h.exhausted');
   a.emit(e.lis!(27, 0x7fff), e.ori!(27, 27, 0xffff), e.mtdec!(27), e.rfid!());
   a.label('h.end');
@@ -271,12 +320,9 @@ function timerCode(stride: number): { code: number[]; handlerAt: number; handler
     // arm 0
     e.lwz!(8, HEADER_BYTES, BLK),
     e.add!(8, 8, T0),
-    e.mftb!(9, TBR_TB),
-    e.subf!(8, 9, 8),
-    e.mtdec!(8),
-    e.li!(8, 1),
-    e.stw!(8, Hdr.ARMED, BLK),
   );
+  armDec(a, 8, 9, 10, 0);
+  a.emit(e.li!(8, 1), e.stw!(8, Hdr.ARMED, BLK));
   eeOn(a);
   a.emit(e.lwz!(8, Hdr.RECS_AT, BLK), e.add!(REC, BLK, 8));
   a.emit(e.lwz!(8, Hdr.STEPS, BLK), e.cmpwi!(0, 8, 0));
@@ -297,27 +343,22 @@ function timerCode(stride: number): { code: number[]; handlerAt: number; handler
   );
   a.to('after', (o) => e.beq!(o));
   // BEFORE / MASKED / HDEC: until arm ARM is delivered, or is the one in DEC and DEC ≤ T1.
-  a.label('wait');
-  a.emit(e.lwz!(9, Hdr.DELIVERED, BLK), e.cmplw!(0, 9, ARM));
-  a.to('go', (o) => e.bgt!(o));
-  a.emit(e.mfdec!(10), e.cmpd!(0, 10, T1));
-  a.to('go', (o) => e.ble!(o));
-  pastDeadline(a, 'wait', 'timeout');
+  waitUntil(a, armDue(a, T1, 'go'), 'timeout');
   a.label('go');
   a.emit(e.cmpwi!(0, 7, Placement.MASKED));
   a.to('hcall', (o) => e.bne!(o));
   eeOff(a);
-  a.label('mwait');
-  a.emit(e.lwz!(9, Hdr.DELIVERED, BLK), e.cmplw!(0, 9, ARM));
-  a.to('hcall', (o) => e.bgt!(o));
-  a.emit(e.mfdec!(10), e.cmpd!(0, 10, T2));
-  a.to('hcall', (o) => e.ble!(o));
-  pastDeadline(a, 'mwait', 'timeout');
+  waitUntil(a, armDue(a, T2, 'hcall'), 'timeout');
   // AFTER: until arm ARM is delivered, then T1 ticks more.
   a.label('after');
-  a.emit(e.lwz!(9, Hdr.DELIVERED, BLK), e.cmplw!(0, 9, ARM));
-  a.to('delay', (o) => e.bgt!(o));
-  pastDeadline(a, 'after', 'timeout');
+  waitUntil(
+    a,
+    () => {
+      a.emit(e.lwz!(9, Hdr.DELIVERED, BLK), e.cmplw!(0, 9, ARM));
+      a.to('delay', (o) => e.bgt!(o));
+    },
+    'timeout',
+  );
   a.label('delay');
   a.emit(e.ld!(10, Hdr.LAST_DELIVERY_TB, BLK), e.add!(10, 10, T1));
   a.label('dwait');
@@ -354,6 +395,7 @@ function timerCode(stride: number): { code: number[]; handlerAt: number; handler
   a.emit(e.cmpdi!(0, 3, 0));
   a.to('answered', (o) => e.beq!(o));
   bump(a, Hdr.BAD_ANSWERS);
+  a.emit(e.std!(3, Hdr.BAD_R3, BLK));
   a.label('answered');
   bump(a, Hdr.HCALLS);
   eeOn(a); // after a masked step, the pending decrementer is taken right here
@@ -363,12 +405,15 @@ function timerCode(stride: number): { code: number[]; handlerAt: number; handler
   // ---- the end: wait for the arms still out, then exit(0) with EE off ----
   a.label('final');
   a.emit(e.lwz!(DEADLINE, Hdr.FINAL_DEADLINE, BLK), e.add!(DEADLINE, DEADLINE, T0));
-  a.label('fwait');
-  a.emit(e.lwz!(9, Hdr.DELIVERED, BLK), e.lwz!(10, Hdr.ARMS, BLK), e.cmplw!(0, 9, 10));
-  a.to('fdone', (o) => e.bge!(o));
-  readTb(a);
-  a.emit(e.cmpld!(0, 5, DEADLINE));
-  a.to('fwait', (o) => e.ble!(o));
+  waitUntil(
+    a,
+    () => {
+      a.emit(e.lwz!(9, Hdr.DELIVERED, BLK), e.lwz!(10, Hdr.ARMS, BLK), e.cmplw!(0, 9, 10));
+      a.to('fdone', (o) => e.bge!(o));
+    },
+    'flate',
+  );
+  a.label('flate');
   bump(a, Hdr.TIMEOUTS);
   a.label('fdone');
   eeOff(a);
@@ -391,6 +436,9 @@ function timerCode(stride: number): { code: number[]; handlerAt: number; handler
   );
   a.label('timeout');
   bump(a, Hdr.TIMEOUTS);
+  a.emit(e.mfspr!(8, 9), e.stw!(8, Hdr.TIMEOUT_STEP, BLK), e.mfdec!(10), e.stw!(10, Hdr.TIMEOUT_DEC, BLK));
+  a.emit(e.stw!(9, Hdr.TIMEOUT_DELIVERED, BLK), e.stw!(ARM, Hdr.TIMEOUT_ARM, BLK));
+  a.emit(e.std!(5, Hdr.TIMEOUT_TB, BLK), e.std!(DEADLINE, Hdr.TIMEOUT_DEADLINE, BLK));
   a.to('final', (o) => e.b!(o));
 
   handler(a);
@@ -400,11 +448,12 @@ function timerCode(stride: number): { code: number[]; handlerAt: number; handler
 }
 
 /**
- * Most instructions one decrementer interrupt costs the vCPU: the branch at 0x900 and every word
- * of the handler (it has no loop, so no path is longer). The HDEC check uses it to bound the time
- * handlers add to an exit interval beyond the PURR reads.
+ * Most instructions one decrementer interrupt costs the vCPU: the branch at 0x900, every word of
+ * the handler, and one more try of its arm (a retry needs an exit inside the handler, and the
+ * slice is far longer than the handler). The HDEC check uses it to bound the time handlers add to
+ * an exit interval beyond the PURR reads.
  */
-export const HANDLER_TICKS = timerCode(4096).handlerWords + 1;
+export const HANDLER_TICKS = timerCode(4096).handlerWords + ARM_WORDS + 1;
 
 /** The firmware with 0x900 branching to `handler` (an L2 real address). */
 export function timerFirmware(handler: number): Uint8Array {
@@ -464,7 +513,14 @@ export interface TimerBlock {
   backFrom: number;
   backTo: number;
   badAnswers: number;
+  /** r3 of the last hcall answered with an error. */
+  badR3: number;
   timeouts: number;
+  /** Steps left when the last wait ran out, and DEC then. */
+  timeoutStepsLeft: number;
+  timeoutDec: number;
+  /** The last wait that ran out, in words. */
+  timeoutWhat: string;
   hcalls: number;
   done: boolean;
   /** One per exit the program made: its steps' hcalls, then the final exit. */
@@ -502,7 +558,11 @@ export function readBlock(
     backFrom: u64(Hdr.BACK_FROM),
     backTo: u64(Hdr.BACK_TO),
     badAnswers: u32(Hdr.BAD_ANSWERS),
+    badR3: u64(Hdr.BAD_R3),
     timeouts: u32(Hdr.TIMEOUTS),
+    timeoutStepsLeft: u32(Hdr.TIMEOUT_STEP),
+    timeoutDec: dv.getInt32(Hdr.TIMEOUT_DEC, true),
+    timeoutWhat: `waiting for arm ${u32(Hdr.TIMEOUT_ARM)} with ${u32(Hdr.TIMEOUT_DELIVERED)} delivered, at T0 + ${u64(Hdr.TIMEOUT_TB) - u64(Hdr.T0)} (deadline T0 + ${u64(Hdr.TIMEOUT_DEADLINE) - u64(Hdr.T0)})`,
     hcalls,
     done: u32(Hdr.DONE) === 1,
     exits: [],

@@ -10,6 +10,7 @@ import { AtomicStressor } from './stressors/atomic.js';
 import { ChurnStressor } from './stressors/churn.js';
 import { HcallFuzzStressor } from './stressors/hcall-fuzz.js';
 import { StateRacesStressor } from './stressors/state-races.js';
+import { TimerEdgesStressor } from './stressors/timer-edges.js';
 import { TlbStormStressor } from './stressors/tlb-storm.js';
 
 /** One entry: the parameters' schema and the factory. */
@@ -72,6 +73,21 @@ export const STRESSORS: Readonly<Record<string, StressorEntry<unknown>>> = {
       pendingEvery: count.default(5),
     }),
     make: (p, it) => new StateRacesStressor({ ...p, iterations: it ?? p.iterations }),
+  }),
+  'timer-edges': entry({
+    describe:
+      'DEC expiries placed by the seed on both sides of L2 exits (hcalls, EE off across them, HDEC slices): none spurious, none lost, TB monotonic, slices respected',
+    params: z.strictObject({
+      guests: count.default(2),
+      vcpus: count.default(2),
+      arms: count.default(150),
+      gapMin: count.default(100),
+      gapMax: count.default(4000),
+      hdecMin: count.default(1000),
+      hdecMax: count.default(3000),
+      window: count.default(40),
+    }),
+    make: (p, it) => new TimerEdgesStressor({ ...p, arms: it ?? p.arms }),
   }),
   'hcall-fuzz': entry({
     describe:
