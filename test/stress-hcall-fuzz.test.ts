@@ -7,6 +7,10 @@
  * --minimize shrinks the failing sequence to the 4 calls the bug needs, whose replay on a fresh L0
  * fails the same way (and passes without the bug).
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allowedCodes } from '../hypervisor/allowed-codes.js';
 import { HCALL_HANDLERS } from '../hypervisor/l0/hcalls/index.js';
@@ -23,6 +27,7 @@ import { NestedApi } from '../hypervisor/l1/loop-table.js';
 import type { L0Port } from '../hypervisor/l1/vcpu-loop.js';
 import { H, Hcall, returnCodeName } from '../hypervisor/papr.js';
 import { GuestRam } from '../mem/ram.js';
+import { packageRoot } from '../src/package-files.js';
 import type { SimulationBase } from '../src/simulation.js';
 import { formatMinimized, minimizeFuzz, REPLAY_RAM_BYTES } from '../src/stress/minimize.js';
 import { runStress, type StressReport } from '../src/stress/run.js';
@@ -108,7 +113,7 @@ describe('the agent', () => {
     ram.u8.set(before);
     let calls = 0;
     for (const seed of [11, 12, 13]) {
-      const ex = new FuzzExecutor({ port, ram, scratch, deleteAll: false });
+      const ex = new FuzzExecutor({ port, ram, scratch, deleteAll: false, shared: false });
       for (const c of fuzzCalls(seed, 3000, false)) {
         const out = ex.call(c, 0);
         expect(out.problem, 'no rule broken on a correct L0').toBeUndefined();
@@ -182,5 +187,45 @@ describe('a planted L0 bug', () => {
       }
       expect(illegal).toEqual(planted ? ['H_NOT_AVAILABLE'] : []);
     }
+  });
+});
+
+describe('nestsim stress --minimize', () => {
+  it('prints the minimal sequence of a failing run (JSON), and nothing more for a passing one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nestsim-fuzz-'));
+    const file = join(dir, 'fuzz.yaml');
+    writeFileSync(
+      file,
+      'name: fuzz\nseed: 3\nl1: { memory: 64M }\nstressors:\n  hcall-fuzz: { agents: 1, iterations: 1500, deleteAll: true }\n',
+    );
+    const cli = (...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        [join(packageRoot(), 'bin', 'nestsim.js'), 'stress', file, '--deterministic', '--json', ...args],
+        {
+          encoding: 'utf8',
+        },
+      );
+    const ok = cli('--minimize');
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).minimized).toBeUndefined();
+    // SET_STATE drops the run input buffer: RUN_VCPU then answers H_INPUT_BUFFER_NOT_DEFINED where
+    // the spec's order (the agent registered it) gives a later code.
+    const bad = cli('--minimize', '--mutant', 'set-state-drops=RUN_INPUT');
+    expect(bad.status, bad.stderr).toBe(1);
+    const r = JSON.parse(bad.stdout);
+    expect(r.ok).toBe(false);
+    const m = r.minimized.minimized[0];
+    expect(m.rule).toBe('expected');
+    expect(m.confirmed).toBe(true);
+    expect(m.calls.map((c: { call: string }) => c.call.split('(')[0])).toEqual([
+      'H_GUEST_CREATE',
+      'H_GUEST_CREATE_VCPU',
+      'H_GUEST_SET_STATE',
+      'H_GUEST_RUN_VCPU',
+    ]);
+    expect(m.calls[3].problem).toMatch(
+      /answered H_INPUT_BUFFER_NOT_DEFINED where the spec's check order gives/,
+    );
   });
 });

@@ -14,6 +14,7 @@ import type { Io } from '../cli.js';
 import { ExitCode, UserError } from '../errors.js';
 import { packageRoot } from '../package-files.js';
 import { readYaml } from '../scenario/load.js';
+import { formatMinimized, minimizedJson, minimizeFuzz } from '../stress/minimize.js';
 import { runStress, type StressReport } from '../stress/run.js';
 import { type StressScenario, stressScenarioSchema } from '../stress/scenario.js';
 import {
@@ -35,6 +36,7 @@ interface StressArgs extends TraceArgs, MachineArgs {
   iterations?: number;
   chaos?: boolean;
   mutant?: string[];
+  minimize?: boolean;
   json: boolean;
 }
 
@@ -72,6 +74,10 @@ export function stressCommand(io: Io, setExit: (code: number) => void): CommandM
           array: true,
           describe:
             'TEST ONLY: plant a bug the checks must catch (ignore-invalidations, stcx-without-reservation, set-state-drops[=ELEMENT])',
+        })
+        .option('minimize', {
+          type: 'boolean',
+          describe: "after a failing run, shrink each hcall-fuzz agent's failing calls to a minimal sequence",
         })
         .option('json', {
           type: 'boolean',
@@ -144,11 +150,17 @@ async function stress(io: Io, a: StressArgs): Promise<number> {
     bar?.stop();
   }
   const trace = sim ? finishTrace(session, sim) : undefined;
+  const min = a.minimize && !report.ok && sim ? minimizeFuzz(sim) : undefined;
   if (a.json) {
-    io.out(`${JSON.stringify({ ...report, ...(trace ? { trace: trace.path } : {}) })}\n`);
+    const extra = {
+      ...(trace ? { trace: trace.path } : {}),
+      ...(min ? { minimized: minimizedJson(min) } : {}),
+    };
+    io.out(`${JSON.stringify({ ...report, ...extra })}\n`);
   } else {
     io.out(text(report));
     if (trace) io.out(`${traceNote(trace)}\n`);
+    if (min) io.out(formatMinimized(min));
   }
   return report.ok ? ExitCode.OK : ExitCode.CHECK_FAILED;
 }

@@ -25,6 +25,7 @@ import {
   FUZZ_SCRATCH_BYTES,
   type FuzzCall,
   FuzzExecutor,
+  formatCall,
   formatIssued,
   fuzzCallGen,
   fuzzCalls,
@@ -90,7 +91,8 @@ function freshMachine(m: ReplayMachine): { l0: L0; port: L0Port; ram: GuestRam; 
  */
 export function replayCalls(calls: readonly FuzzCall[], m: ReplayMachine, deleteAll: boolean): Replay {
   const { l0, port, ram, scratch } = freshMachine(m);
-  const ex = new FuzzExecutor({ port, ram, scratch, deleteAll });
+  // Alone: no other agent deletes its guests, so every expectation holds.
+  const ex = new FuzzExecutor({ port, ram, scratch, deleteAll, shared: false });
   const issued: IssuedCall[] = [];
   const failed = (c: IssuedCall): Replay | undefined => {
     issued.push(c);
@@ -318,4 +320,31 @@ export function formatMinimized(r: MinimizeReport): string {
   }
   lines.push(...r.notes);
   return `${lines.join('\n')}\n`;
+}
+
+const hex = (v: bigint | number) => `0x${v.toString(16)}`;
+
+/** The report as plain JSON (numbers as hex strings where they are 64-bit, buffers as hex). */
+export function minimizedJson(r: MinimizeReport): object {
+  return {
+    minimized: r.minimized.map((m) => ({
+      agent: m.plan.name,
+      seed: m.plan.seed,
+      failedAt: m.failedAt,
+      rule: m.rule,
+      shrinks: m.shrinks,
+      confirmed: m.confirmed,
+      scratch: hex(m.scratch),
+      calls: m.calls.map((c) => ({
+        call: formatCall(c),
+        opcode: hex(c.opcode),
+        args: c.args.map(hex),
+        writes: c.writes.map((w) => ({ addr: hex(w.addr), bytes: Buffer.from(w.bytes).toString('hex') })),
+        rc: c.rc,
+        r4: hex(c.r4),
+        ...(c.problem ? { problem: c.problem.what } : {}),
+      })),
+    })),
+    notes: r.notes,
+  };
 }

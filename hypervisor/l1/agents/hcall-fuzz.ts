@@ -432,8 +432,8 @@ function makeCallGen(deleteAll: boolean): Gen<FuzzCall> {
     [3, getState(flagsGen([BIT0, BIT1, BIT0 | BIT1], 2), ALL_IDS)],
     [7, setState(constant(0n), contentGen(THREAD_IDS))],
     [3, setState(constant(BIT0), contentGen(GUEST_IDS))],
-    [4, setState(constant(0n), setupContent(0x0c01, 0x0c00))],
-    [2, setState(constant(BIT0), setupContent(0x0005))],
+    [6, setState(constant(0n), setupContent(0x0c01, 0x0c00))],
+    [4, setState(constant(BIT0), setupContent(0x0005))],
     [3, setState(flagsGen([BIT0, BIT1], 1), contentGen(ALL_IDS))],
     [
       12,
@@ -515,8 +515,10 @@ export interface FuzzEnv {
   port: L0Port;
   ram: GuestRam;
   scratch: number;
-  /** Delete-all is in the mix: another agent may delete this one's guests at any time. */
+  /** Delete-all is in the agent's mix. */
   deleteAll: boolean;
+  /** Another agent's delete-all may delete this one's guests at any time (its view may be stale). */
+  shared: boolean;
 }
 
 interface OwnVcpu {
@@ -560,8 +562,8 @@ export class FuzzExecutor {
 
   constructor(private readonly env: FuzzEnv) {
     this.ramSize = BigInt(env.ram.size);
-    // With delete-all in the mix the agent's view of its guests may be stale: expect less.
-    this.sure = !env.deleteAll;
+    // When another agent may delete its guests, its view of them may be stale: expect less.
+    this.sure = !env.shared;
   }
 
   /** vCPUs the agent holds. */
@@ -657,7 +659,7 @@ export class FuzzExecutor {
     if (out.rc === H.SUCCESS) {
       const id = out.r4;
       const stale = id <= BigInt(DefaultLimits.maxGuestId) ? this.ownGuest(Number(id)) : undefined;
-      // With delete-all in the mix, an id of its own handed out again means that guest is gone.
+      // When shared, an id of its own handed out again means another agent deleted that guest.
       if (stale && !this.sure) this.drop(stale);
       if (id < 1n || id > BigInt(DefaultLimits.maxGuestId) || (stale && this.sure))
         out.problem ??= { rule: 'output', what: `new guest id ${id} is out of range or in use` };
@@ -832,7 +834,7 @@ export class FuzzExecutor {
     if (i >= 0) this.guests.splice(i, 1);
   }
 
-  /** With delete-all in the mix, H_P2 for a guest of its own means another agent deleted it. */
+  /** When shared, H_P2 for a guest of its own means another agent deleted it. */
   private forget(out: IssuedCall, g: OwnGuest | undefined): void {
     if (!this.sure && g && out.rc === H.P2) this.drop(g);
   }
@@ -1068,16 +1070,20 @@ export const FuzzPhase = { CALLS: 0, CLEANUP: 1, DONE: 2 } as const;
 /** Violations an agent reports one by one (the count goes on). */
 const REPORTED = 20;
 
-/** AGENT_ARG of an hcall-fuzz agent: its report slot's address (0: none) and the delete-all switch. */
-export function fuzzArg(slot: number, deleteAll: boolean): number {
+/**
+ * AGENT_ARG of an hcall-fuzz agent: its report slot's address (0: none), the delete-all switch,
+ * and whether other agents with delete-all run beside it.
+ */
+export function fuzzArg(slot: number, deleteAll: boolean, shared: boolean): number {
   if (slot % FUZZ_SLOT_BYTES !== 0 || slot < 0 || slot >= 2 ** 32)
     throw new RangeError(`report slot 0x${slot.toString(16)}`);
-  return slot | (deleteAll ? 1 : 0) | 0;
+  return slot | (deleteAll ? 1 : 0) | (shared ? 2 : 0) | 0;
 }
 
 /** The hcall-fuzz agent (AgentKind.HCALL_FUZZ). */
 export function hcallFuzz(ctx: AgentContext): Agent {
   const deleteAll = (ctx.arg & 1) !== 0;
+  const shared = (ctx.arg & 2) !== 0;
   const slot = (ctx.arg >>> 0) - (ctx.arg & (FUZZ_SLOT_BYTES - 1));
   const words = ctx.ram.i32;
   const put = (w: number, v: number) => {
@@ -1090,7 +1096,7 @@ export function hcallFuzz(ctx: AgentContext): Agent {
   }
   const rng = new SplitMix32(ctx.seed);
   const gen = fuzzCallGen(deleteAll);
-  const ex = new FuzzExecutor({ port: ctx.port, ram: ctx.ram, scratch: ctx.scratch, deleteAll });
+  const ex = new FuzzExecutor({ port: ctx.port, ram: ctx.ram, scratch: ctx.scratch, deleteAll, shared });
   let calls = 0;
   let violations = 0;
   let phase: number = FuzzPhase.CALLS;

@@ -96,7 +96,7 @@ export class HcallFuzzStressor implements Stressor {
         seed: plan.seed,
         iterations: plan.iterations,
         target: 0,
-        arg: fuzzArg(this.page + k * FUZZ_SLOT_BYTES, plan.deleteAll),
+        arg: fuzzArg(this.page + k * FUZZ_SLOT_BYTES, plan.deleteAll, plan.deleteAll && this.p.agents > 1),
         scratchBytes: FUZZ_SCRATCH_BYTES,
       });
       list.push(plan);
