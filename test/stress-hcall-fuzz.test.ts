@@ -25,11 +25,11 @@ import {
 import { L1 } from '../hypervisor/l1/l1.js';
 import { NestedApi } from '../hypervisor/l1/loop-table.js';
 import type { L0Port } from '../hypervisor/l1/vcpu-loop.js';
-import { H, Hcall, returnCodeName } from '../hypervisor/papr.js';
+import { H, Hcall, hcallName, returnCodeName } from '../hypervisor/papr.js';
 import { GuestRam } from '../mem/ram.js';
 import { packageRoot } from '../src/package-files.js';
 import type { SimulationBase } from '../src/simulation.js';
-import { formatMinimized, minimizeFuzz, REPLAY_RAM_BYTES } from '../src/stress/minimize.js';
+import { formatMinimized, minimizeFuzz, REPLAY_RAM_BYTES, replayCalls } from '../src/stress/minimize.js';
 import { runStress, type StressReport } from '../src/stress/run.js';
 import { stressScenarioSchema } from '../src/stress/scenario.js';
 
@@ -127,6 +127,70 @@ describe('the agent', () => {
     for (let i = 0; i < ram.size; i++)
       if ((i < scratch || i >= scratch + FUZZ_SCRATCH_BYTES) && after[i] !== before[i]) outside++;
     expect(outside).toBe(0);
+  });
+
+  it('covers the interface: every v2 opcode, neighbours, reserved flags, every RUN_VCPU check reached', () => {
+    const machine = { l0: defaultL0Config(), api: NestedApi.V2 };
+    const r = replayCalls(fuzzCalls(21, 3000, true), machine, true);
+    expect(r.failure).toBeUndefined();
+    const ops = new Set(r.issued.map((c) => c.opcode));
+    for (const op of [
+      Hcall.H_GUEST_GET_CAPABILITIES,
+      Hcall.H_GUEST_SET_CAPABILITIES,
+      Hcall.H_GUEST_CREATE,
+      Hcall.H_GUEST_CREATE_VCPU,
+      Hcall.H_GUEST_GET_STATE,
+      Hcall.H_GUEST_SET_STATE,
+      Hcall.H_GUEST_RUN_VCPU,
+      Hcall.H_GUEST_DELETE,
+      Hcall.H_RPT_INVALIDATE,
+      Hcall.H_GUEST_COPY_MEMORY,
+    ])
+      expect(ops.has(BigInt(op)), hcallName(op)).toBe(true);
+    expect(r.issued.filter((c) => c.rc === H.FUNCTION).length).toBeGreaterThan(50);
+    const codes = (op: number) => new Set(r.issued.filter((c) => c.opcode === BigInt(op)).map((c) => c.rc));
+    for (const rc of [
+      H.SUCCESS,
+      H.PARAMETER,
+      H.P2,
+      H.P3,
+      H.INPUT_BUFFER_NOT_DEFINED,
+      H.PARTITION_PAGE_TABLE_NOT_DEFINED,
+    ])
+      expect(codes(Hcall.H_GUEST_RUN_VCPU).has(rc), returnCodeName(rc)).toBe(true);
+    for (const rc of [H.SUCCESS, H.P2, H.P3, H.IN_USE, H.UNSUPPORTED_FLAG])
+      expect(codes(Hcall.H_GUEST_CREATE_VCPU).has(rc), returnCodeName(rc)).toBe(true);
+    for (const rc of [H.INVALID_ELEMENT_ID, H.INVALID_ELEMENT_SIZE, H.INVALID_ELEMENT_VALUE, H.PARAMETER])
+      expect(codes(Hcall.H_GUEST_SET_STATE).has(rc), returnCodeName(rc)).toBe(true);
+    // Delete-all was made (and L0 was left empty by the cleanup: no failure).
+    expect(r.issued.some((c) => c.opcode === BigInt(Hcall.H_GUEST_DELETE) && c.args[0] === 1n << 63n)).toBe(
+      true,
+    );
+  });
+
+  it("reports an L0 that lets reserved state flags through (QEMU's `flags & !WIDE`, bugs-to-catch C)", () => {
+    const ram = GuestRam.create(8 << 20);
+    const { port, l1 } = machine(ram);
+    const scratch = l1.pages.alloc(FUZZ_SCRATCH_BYTES);
+    // Between the agent and L0: GET/SET_STATE flags keep only the defined bits, as that bug does.
+    const lax: L0Port = {
+      ...port,
+      hcall: (r, core) => {
+        const op = r.num(3);
+        if (op === Hcall.H_GUEST_GET_STATE || op === Hcall.H_GUEST_SET_STATE)
+          r.setBig(4, r.big(4) & (3n << 62n));
+        return port.hcall(r, core);
+      },
+    };
+    const ex = new FuzzExecutor({ port: lax, ram, scratch, deleteAll: false, shared: false });
+    const broken = fuzzCalls(22, 2000, false)
+      .map((c) => ex.call(c, 0))
+      .filter((c) => c.problem);
+    expect(broken.length).toBeGreaterThan(0);
+    for (const c of broken) {
+      expect([Hcall.H_GUEST_GET_STATE, Hcall.H_GUEST_SET_STATE]).toContain(Number(c.opcode));
+      expect(c.problem!.what).toMatch(/the spec's check order gives H_PARAMETER$/);
+    }
   });
 
   it('aims at unknown opcodes only where L0 has no handler', () => {

@@ -631,10 +631,10 @@ export class FuzzExecutor {
    * next step). Undefined once it holds none.
    */
   cleanup(core: number): IssuedCall | undefined {
-    const g = this.guests[0];
+    const g = this.guests[this.guests.length - 1];
     if (!g) return undefined;
     this.writes = [];
-    const out = this.delete(0n, { k: 'own', n: 0 }, core);
+    const out = this.delete(0n, { k: 'own', n: 0 }, core); // own 0: the newest, g
     if (out.rc === H.BUSY && ++g.busy > CLEANUP_TRIES) {
       this.drop(g);
       out.problem ??= { rule: 'cleanup', what: `guest ${g.id} still busy after ${CLEANUP_TRIES} deletes` };

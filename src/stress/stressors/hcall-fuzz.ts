@@ -121,7 +121,7 @@ export class HcallFuzzStressor implements Stressor {
         ok: violations === 0,
         detail:
           violations === 0
-            ? `${calls.toLocaleString('en-US')} calls from ${this.p.agents} L1 vCPUs: every return code one the spec allows (and the one its check order gives where the arguments decide it), nothing thrown`
+            ? `${calls.toLocaleString('en-US')} calls from ${this.p.agents} L1 vCPU${this.p.agents === 1 ? '' : 's'}: every return code one the spec allows (and the one its check order gives where the arguments decide it), nothing thrown`
             : `${violations} of ${calls.toLocaleString('en-US')} calls broke a rule (the calls are among the violations; --minimize shrinks them)`,
         evaluated: calls,
       },
