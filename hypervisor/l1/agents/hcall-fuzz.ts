@@ -105,6 +105,11 @@ const rec = <T extends object>(of: { [K in keyof T]-?: Gen<T[K]> }): Gen<T> => (
 });
 const arr = <T>(of: Gen<T>, max: number): Gen<T[]> => ({ g: 'arr', of, max });
 const tuple = <T>(...of: Gen<T>[]): Gen<T[]> => ({ g: 'tuple', of });
+/** A record whose `k` is `tag` (the descriptions' discriminated unions). */
+const tagged = <const K extends string, T extends object = Record<never, never>>(
+  tag: K,
+  of: { [F in keyof T]-?: Gen<T[F]> } = {} as { [F in keyof T]-?: Gen<T[F]> },
+): Gen<{ k: K } & T> => ({ g: 'rec', of: { k: constant(tag), ...(of as Record<string, GenNode>) } });
 
 /** A value of `gen`, drawn with `rng`. */
 export function sample<T>(gen: Gen<T>, rng: SplitMix32): T {
@@ -209,41 +214,21 @@ const BIT2 = ibmBit(2);
  * (decisions table), values that alias a v2 opcode in their low 32 bits, and the ends of the range.
  * None of them is a v1 call.
  */
+// biome-ignore format: a table
 export const UNOFFERED_OPCODES: readonly bigint[] = [
-  0n,
-  0x4n,
-  0x444n,
-  0x44cn,
-  0x45cn,
-  0x461n,
-  0x468n,
-  0x46cn,
-  0x47an,
-  0x484n,
-  0x48cn,
-  0x490n,
-  0x4a0n,
-  0xfffn,
-  0xf7fcn,
-  0xf810n,
-  0x1_0000_0460n,
-  0x1_0000_0488n,
-  (1n << 63n) | 0x470n,
-  MAX64,
+  0n, 0x4n, 0x444n, 0x44cn, 0x45cn, 0x461n, 0x468n, 0x46cn, 0x47an, 0x484n, 0x48cn, 0x490n, 0x4a0n,
+  0xfffn, 0xf7fcn, 0xf810n, 0x1_0000_0460n, 0x1_0000_0488n, (1n << 63n) | 0x470n, MAX64,
 ];
 
 /** Guest ids no guest can have: 0, past DefaultLimits.maxGuestId, beyond 32 and 53 bits. */
+// biome-ignore format: a table
 const NOBODY = [
-  0n,
-  4096n,
-  4097n,
-  65535n,
-  1n << 31n,
-  1n << 32n,
-  (1n << 32n) + 1n,
-  1n << 53n,
-  1n << 63n,
-  MAX64,
+  0n, 4096n, 4097n, 65535n, 1n << 31n, 1n << 32n, (1n << 32n) + 1n, 1n << 53n, 1n << 63n, MAX64,
+];
+/** Raw capacities: too small for a header, odd, at and past the 1 MiB limit, past 32 bits, all ones. */
+// biome-ignore format: a table
+const RAW_SIZES = [
+  0n, 1n, 3n, 4n, 7n, 8n, 12n, 4096n, 1n << 20n, (1n << 20n) + 1n, 1n << 32n, 1n << 63n, MAX64,
 ];
 /** vCPU ids at or past the limit (2048). */
 const BAD_VCPUS = [2048n, 2049n, 4095n, 65535n, 1n << 32n, (1n << 32n) + 1n, 1n << 63n, MAX64];
@@ -271,8 +256,8 @@ function elementGen(ids: readonly number[]): Gen<ElementDesc> {
     id: one([8, pick(...ids)], [1, pick(...ALL_IDS)], [1, int(0, 0xffff)]),
     len: one([12, constant(-1)], [2, int(0, 40)], [1, constant(0xffff)]),
     value: one<ValueDesc>(
-      [5, rec<{ k: 'valid'; n: number }>({ k: constant('valid'), n: int(0, 15) })],
-      [4, rec<{ k: 'words'; w: bigint[] }>({ k: constant('words'), w: arr(big(0n, MAX64), 3) })],
+      [5, tagged('valid', { n: int(0, 15) })],
+      [4, tagged('words', { w: arr(big(0n, MAX64), 3) })],
     ),
   });
 }
@@ -281,95 +266,51 @@ function contentGen(ids: readonly number[]): Gen<Content> {
   return one<Content>(
     [
       10,
-      rec<{ k: 'gsb'; extraCount: number; elements: ElementDesc[] }>({
-        k: constant('gsb'),
+      tagged('gsb', {
         extraCount: one([12, constant(0)], [2, int(-2, 3)], [1, pick(0x7fff_ffff, -1)]),
         elements: arr(elementGen(ids), 5),
       }),
     ],
-    [2, rec<{ k: 'bytes'; bytes: number[] }>({ k: constant('bytes'), bytes: arr(int(0, 255), 48) })],
-    [1, rec<{ k: 'keep' }>({ k: constant('keep') })],
+    [2, tagged('bytes', { bytes: arr(int(0, 255), 48) })],
+    [1, tagged('keep')],
   );
 }
 
 /** Exact contents: a GSB of these elements, every value legal for its element. */
 function setupContent(...ids: number[]): Gen<Content> {
-  return rec<{ k: 'gsb'; extraCount: number; elements: ElementDesc[] }>({
-    k: constant('gsb'),
+  return tagged('gsb', {
     extraCount: constant(0),
     elements: tuple(
       ...ids.map((id) => rec<ElementDesc>({ id: constant(id), len: constant(-1), value: validValue })),
     ),
   });
 }
-const validValue: Gen<ValueDesc> = rec<{ k: 'valid'; n: number }>({ k: constant('valid'), n: int(0, 15) });
+const validValue: Gen<ValueDesc> = tagged('valid', { n: int(0, 15) });
 
 function bufferGen(content: Gen<Content>): Gen<BufferDesc> {
   return rec<BufferDesc>({
     at: one<Place>(
-      [14, rec<{ k: 'scratch'; offset: number }>({ k: constant('scratch'), offset: int(0, BUFFER_ZONE) })],
-      [
-        1,
-        rec<{ k: 'outside'; past: bigint }>({
-          k: constant('outside'),
-          past: pick(0n, 1n, 8n, 4096n, 1n << 20n, 1n << 32n, 1n << 48n),
-        }),
-      ],
-      [
-        1,
-        rec<{ k: 'absolute'; addr: bigint }>({
-          k: constant('absolute'),
-          addr: pick(1n << 60n, 1n << 63n, MAX64 - 7n, MAX64),
-        }),
-      ],
+      [14, tagged('scratch', { offset: int(0, BUFFER_ZONE) })],
+      [1, tagged('outside', { past: pick(0n, 1n, 8n, 4096n, 1n << 20n, 1n << 32n, 1n << 48n) })],
+      [1, tagged('absolute', { addr: pick(1n << 60n, 1n << 63n, MAX64 - 7n, MAX64) })],
     ),
     size: one<Capacity>(
-      [
-        10,
-        rec<{ k: 'fit'; extra: number }>({
-          k: constant('fit'),
-          extra: one([8, constant(0)], [2, int(1, 16)]),
-        }),
-      ],
-      [3, rec<{ k: 'pow2' }>({ k: constant('pow2') })],
-      [
-        3,
-        rec<{ k: 'raw'; v: bigint }>({
-          k: constant('raw'),
-          v: pick(
-            0n,
-            1n,
-            3n,
-            4n,
-            7n,
-            8n,
-            12n,
-            4096n,
-            1n << 20n,
-            (1n << 20n) + 1n,
-            1n << 32n,
-            1n << 63n,
-            MAX64,
-          ),
-        }),
-      ],
+      [10, tagged('fit', { extra: one([8, constant(0)], [2, int(1, 16)]) })],
+      [3, tagged('pow2')],
+      [3, tagged('raw', { v: pick(...RAW_SIZES) })],
     ),
     content,
   });
 }
 
-const ownGuest = rec<{ k: 'own'; n: number }>({ k: constant('own'), n: int(0, MAX_GUESTS) });
-const nobody = rec<{ k: 'nobody'; id: bigint }>({ k: constant('nobody'), id: pick(...NOBODY) });
+const ownGuest = tagged('own', { n: int(0, MAX_GUESTS) });
+const nobody = tagged('nobody', { id: pick(...NOBODY) });
 /** Guests of calls that change or run them: the agent's own, or nobody's. */
 const mutGuest = one<GuestRef>([12, ownGuest], [2, nobody]);
 /** Guests of GET_STATE: anyone's too (small ids: the other stressors' guests). */
-const readGuest = one<GuestRef>(
-  [10, ownGuest],
-  [2, nobody],
-  [4, rec<{ k: 'anyone'; id: number }>({ k: constant('anyone'), id: int(1, 12) })],
-);
-const vcpuId = (id: Gen<bigint>) => rec<{ k: 'id'; id: bigint }>({ k: constant('id'), id });
-const ownVcpu = rec<{ k: 'own'; n: number }>({ k: constant('own'), n: int(0, MAX_VCPUS) });
+const readGuest = one<GuestRef>([10, ownGuest], [2, nobody], [4, tagged('anyone', { id: int(1, 12) })]);
+const vcpuId = (id: Gen<bigint>) => tagged('id', { id });
+const ownVcpu = tagged('own', { n: int(0, MAX_VCPUS) });
 const anyVcpu = one<VcpuRef>([10, ownVcpu], [3, vcpuId(big(0n, 15n))], [2, vcpuId(pick(...BAD_VCPUS))]);
 /** vCPU ids for CREATE_VCPU: out of order and sparse, duplicates, past the limit. */
 const newVcpu = one<VcpuRef>(
@@ -385,7 +326,7 @@ function stateCall<K extends 'getState' | 'setState'>(
   guest: Gen<GuestRef>,
   content: Gen<Content>,
 ): Gen<{ k: K; flags: bigint; guest: GuestRef; vcpu: VcpuRef; buf: BufferDesc }> {
-  return rec({ k: constant(k), flags, guest, vcpu: anyVcpu, buf: bufferGen(content) });
+  return tagged(k, { flags, guest, vcpu: anyVcpu, buf: bufferGen(content) });
 }
 
 function makeCallGen(deleteAll: boolean): Gen<FuzzCall> {
@@ -394,11 +335,10 @@ function makeCallGen(deleteAll: boolean): Gen<FuzzCall> {
   const setState = (flags: Gen<bigint>, content: Gen<Content>) =>
     stateCall('setState', flags, mutGuest, content);
   const calls: (readonly [number, Gen<FuzzCall>])[] = [
-    [3, rec({ k: constant('getCaps'), flags: flagsGen([], 0) })],
+    [3, tagged('getCaps', { flags: flagsGen([], 0) })],
     [
       3,
-      rec({
-        k: constant('setCaps'),
+      tagged('setCaps', {
         flags: flagsGen([], 0),
         bitmap: one(
           [4, pick(Cap.POWER9, Cap.POWER10, Cap.POWER11, Cap.POWER9 | Cap.POWER10, CAP_MODES)],
@@ -409,23 +349,16 @@ function makeCallGen(deleteAll: boolean): Gen<FuzzCall> {
     ],
     [
       8,
-      rec({
-        k: constant('create'),
+      tagged('create', {
         flags: flagsGen([], 0),
         token: one<Token>(
-          [8, rec<{ k: 'fresh' }>({ k: constant('fresh') })],
-          [2, rec<{ k: 'last' }>({ k: constant('last') })],
-          [
-            2,
-            rec<{ k: 'raw'; v: bigint }>({
-              k: constant('raw'),
-              v: pick(0n, 1n, 0xfffn, 1n << 63n, MAX64 - 1n),
-            }),
-          ],
+          [8, tagged('fresh')],
+          [2, tagged('last')],
+          [2, tagged('raw', { v: pick(0n, 1n, 0xfffn, 1n << 63n, MAX64 - 1n) })],
         ),
       }),
     ],
-    [10, rec({ k: constant('createVcpu'), flags: flagsGen([], 0), guest: mutGuest, vcpu: newVcpu })],
+    [10, tagged('createVcpu', { flags: flagsGen([], 0), guest: mutGuest, vcpu: newVcpu })],
     [6, getState(constant(0n), THREAD_IDS)],
     [3, getState(constant(BIT0), GUEST_IDS)],
     [2, getState(constant(BIT1), HOST_IDS)],
@@ -437,19 +370,17 @@ function makeCallGen(deleteAll: boolean): Gen<FuzzCall> {
     [3, setState(flagsGen([BIT0, BIT1], 1), contentGen(ALL_IDS))],
     [
       12,
-      rec({
-        k: constant('run'),
+      tagged('run', {
         flags: flagsGen([BIT0, BIT1, BIT2, BIT0 | BIT2], 3),
         guest: mutGuest,
         vcpu: anyVcpu,
         input: contentGen(THREAD_IDS),
       }),
     ],
-    [5, rec({ k: constant('delete'), flags: flagsGen(deleteAll ? [BIT0] : [], 1), guest: mutGuest })],
+    [5, tagged('delete', { flags: flagsGen(deleteAll ? [BIT0] : [], 1), guest: mutGuest })],
     [
       5,
-      rec({
-        k: constant('rpt'),
+      tagged('rpt', {
         lpid: mutGuest,
         target: one([6, constant(1n)], [2, big(0n, 8n)], [1, big(0n, MAX64)]),
         type: one([6, constant(0xfn)], [2, big(0n, 31n)], [1, big(0n, MAX64)]),
@@ -460,8 +391,7 @@ function makeCallGen(deleteAll: boolean): Gen<FuzzCall> {
     ],
     [
       6,
-      rec({
-        k: constant('other'),
+      tagged('other', {
         opcode: pick(...UNOFFERED_OPCODES),
         r4: pick(0n, MAX64, 0x1234n),
         r5: pick(0n, MAX64, (1n << 32n) + 1n),
