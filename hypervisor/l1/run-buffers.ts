@@ -12,8 +12,8 @@ const ELEMENT_HEADER = 4;
 
 /**
  * Writes elements into a run input buffer at a fixed L1 address. The buffer is its own state: the
- * header count is written with every element, and a RunInput made for the same buffer on another
- * thread (the loop moved cores) picks up the elements already queued.
+ * header count is written with every element and re-read before every write, so RunInputs for the
+ * same buffer on different threads (the loop moved cores and back) never overwrite each other.
  */
 export class RunInput {
   private count: number;
@@ -24,11 +24,22 @@ export class RunInput {
     readonly addr: number,
     readonly bytes: number,
   ) {
-    // Resume what the buffer holds: its count, then the end of its last element.
-    const dv = ram.dv;
-    this.count = dv.getUint32(addr, false);
+    this.count = 0;
     this.at = addr + GSB_HEADER;
-    for (let k = 0; k < this.count && this.at + ELEMENT_HEADER <= addr + bytes; k++)
+    this.sync();
+  }
+
+  /**
+   * Catches up with the buffer itself. Cores keep their own RunInput per loop, so when a loop moved
+   * A→B→A, the one on A must not trust what it remembered: B may have reset and queued elements of
+   * other sizes, even as many. Walking the few queued element headers is cheaper than a mistake.
+   */
+  private sync(): void {
+    const dv = this.ram.dv;
+    const n = dv.getUint32(this.addr, false);
+    this.count = n;
+    this.at = this.addr + GSB_HEADER;
+    for (let k = 0; k < n && this.at + ELEMENT_HEADER <= this.addr + this.bytes; k++)
       this.at += ELEMENT_HEADER + dv.getUint16(this.at + 2, false);
   }
 
@@ -41,12 +52,14 @@ export class RunInput {
 
   /** Elements queued. */
   get length(): number {
+    this.sync();
     return this.count;
   }
 
   /** Adds an 8-byte element. */
   putU64(id: number, hi: number, lo: number): void {
     const dv = this.ram.dv;
+    this.sync();
     this.room(12);
     dv.setUint16(this.at, id, false);
     dv.setUint16(this.at + 2, 8, false);
@@ -64,6 +77,7 @@ export class RunInput {
   /** Adds a 4-byte element. */
   putU32(id: number, v: number): void {
     const dv = this.ram.dv;
+    this.sync();
     this.room(8);
     dv.setUint16(this.at, id, false);
     dv.setUint16(this.at + 2, 4, false);

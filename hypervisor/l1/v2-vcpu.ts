@@ -42,14 +42,12 @@ export class V2Vcpu implements NestedVcpu {
     const r = this.r;
     r.clear();
     r.setInt(3, Hcall.H_GUEST_RUN_VCPU);
-    if (this.flags !== 0n) {
-      r.setBig(4, this.flags);
-      this.flags = 0n;
-    }
+    if (this.flags !== 0n) r.setBig(4, this.flags);
     r.setInt(5, this.guestId);
     r.setInt(6, this.vcpuId);
     const rc = this.port.hcall(r, core);
-    if (rc === H.BUSY) return rc; // the input buffer stays for the retry
+    if (rc === H.BUSY) return rc; // the input buffer and the flags stay for the retry
+    this.flags = 0n;
     this.input.reset();
     if (rc !== H.SUCCESS) return rc;
     this.vector = r.num(4);
