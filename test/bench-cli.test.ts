@@ -7,28 +7,10 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Io, main } from '../src/cli.js';
+import { type CliRun, runCli } from './cli-harness.js';
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function run(args: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.alloc(0),
-  };
-  const code = await main(['bench', ...args], io);
-  return { code, out, err };
+function run(args: string[]): Promise<CliRun> {
+  return runCli(['bench', ...args]);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'nestsim-bench-cli-'));

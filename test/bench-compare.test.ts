@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import type { Comparison } from '../bench/compare.js';
 import { betterFor } from '../bench/stats.js';
 import { BENCH_SCHEMA, type BenchMetric, type BenchReport } from '../bench/types.js';
-import { type Io, main } from '../src/cli.js';
+import { runCli } from './cli-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nestsim-bench-compare-'));
 
@@ -80,24 +80,13 @@ function scaled(name: string, factor: number, metrics = BASE): BenchMetric[] {
   );
 }
 
-async function compare(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.alloc(0),
-  };
-  const code = await main(['bench', '--compare', ...args], io);
-  return { code, out, err };
-}
-
 /** The comparison line of metric `name`. */
 const lineOf = (out: string, name: string) => out.split('\n').find((l) => l.includes(name)) ?? '';
+
+/** `nestsim bench --compare ...args` in-process. */
+function compare(...args: string[]) {
+  return runCli(['bench', '--compare', ...args]);
+}
 
 describe('nestsim bench --compare', () => {
   const old = file(report(BASE));
@@ -161,14 +150,7 @@ describe('nestsim bench --compare', () => {
   it('restricts the comparison to the suites named', async () => {
     const halved = file(report(scaled('integer loop (MIPS)', 0.5)));
     expect((await compare(old, halved)).code).toBe(1);
-    let out = '';
-    const code = await main(['bench', 'hcall', 'mem', '--compare', old, halved], {
-      out: (t) => {
-        out += t;
-      },
-      err: () => {},
-      readStdin: async () => Buffer.alloc(0),
-    });
+    const { code, out } = await runCli(['bench', 'hcall', 'mem', '--compare', old, halved]);
     expect(code).toBe(0);
     expect(out).not.toMatch(/integer loop/);
     expect(out).toMatch(/2 metrics compared/);

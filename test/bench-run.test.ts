@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SETTABLE_THREAD_ELEMENTS, THREAD_ELEMENTS } from '../bench/support/l0-caller.js';
-import { type Io, main } from '../src/cli.js';
 import { escapeHtml } from '../src/html/page.js';
+import { runCli } from './cli-harness.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'nestsim-bench-run-'));
@@ -239,17 +239,9 @@ describe('nestsim bench --html', () => {
 });
 
 describe('nestsim bench --compare on the real report', () => {
-  const io = (sink: { out: string }): Io => ({
-    out: (t) => {
-      sink.out += t;
-    },
-    err: () => {},
-    readStdin: async () => Buffer.alloc(0),
-  });
-
   it('passes against itself and flags a planted regression', async () => {
-    const same = { out: '' };
-    expect(await main(['bench', '--compare', OUT, OUT], io(same))).toBe(0);
+    const same = await runCli(['bench', '--compare', OUT, OUT]);
+    expect(same.code).toBe(0);
     expect(same.out).toMatch(
       new RegExp(`no regression beyond 10\\.0% \\(${metrics.length} metrics compared\\)`),
     );
@@ -261,8 +253,8 @@ describe('nestsim bench --compare on the real report', () => {
     victim.median = (victim.median as number) * 3;
     const worse = join(dir, 'worse.json');
     writeFileSync(worse, JSON.stringify(planted));
-    const flagged = { out: '' };
-    expect(await main(['bench', '--compare', OUT, worse], io(flagged))).toBe(1);
+    const flagged = await runCli(['bench', '--compare', OUT, worse]);
+    expect(flagged.code).toBe(1);
     const line = flagged.out.split('\n').find((l) => l.includes('H_GUEST_RUN_VCPU'))!;
     expect(line).toMatch(/3\.000\s+REGRESSION: 200\.0% worse/);
     expect(flagged.out).toMatch(/1 regression beyond 10\.0%/);

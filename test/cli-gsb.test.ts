@@ -7,29 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Io, main } from '../src/cli.js';
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function run(args: string[], stdin = ''): Promise<Run> {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.from(stdin),
-  };
-  const code = await main(args, io);
-  return { code, out, err };
-}
+import { runCli } from './cli-harness.js';
 
 /** The T5 message of spec §12 (92 bytes). */
 const T5 =
@@ -55,7 +33,7 @@ const MIXED_HEX = MIXED.replaceAll(' ', '');
 
 describe('nestsim gsb decode', () => {
   it('prints one row per element with structured fields', async () => {
-    const r = await run(['gsb', 'decode', MIXED]);
+    const r = await runCli(['gsb', 'decode', MIXED]);
     expect(r).toEqual({
       code: 0,
       err: '',
@@ -76,7 +54,7 @@ describe('nestsim gsb decode', () => {
   });
 
   it('--json prints the documented shape', async () => {
-    const r = await run(['gsb', 'decode', '--json', MIXED]);
+    const r = await runCli(['gsb', 'decode', '--json', MIXED]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual([
       { id: '0x2000', name: 'CR', size: 4, value: '0x80000001' },
@@ -113,54 +91,66 @@ describe('nestsim gsb decode', () => {
       '\n  000000011001\t000800000000cafef00d\n',
     ];
     for (const f of forms) {
-      const r = await run(['gsb', 'decode', '--json', f]);
+      const r = await runCli(['gsb', 'decode', '--json', f]);
       expect(r.code, f).toBe(0);
       expect(JSON.parse(r.out)).toEqual([
         { id: '0x1001', name: 'GPR1', size: 8, value: '0x00000000cafef00d' },
       ]);
     }
     // Several words are joined, so an unquoted spaced buffer works too.
-    const words = await run(['gsb', 'decode', '00000001', '1001', '0008', '00000000cafef00d']);
+    const words = await runCli(['gsb', 'decode', '00000001', '1001', '0008', '00000000cafef00d']);
     expect(words.out).toContain('GPR1');
   });
 
   it('reports unused capacity and an empty buffer', async () => {
-    expect((await run(['gsb', 'decode', `00000001 2000 0004 00000001 ${'00'.repeat(20)}`])).out).toContain(
+    expect((await runCli(['gsb', 'decode', `00000001 2000 0004 00000001 ${'00'.repeat(20)}`])).out).toContain(
       '1 element, 12 bytes (20 more bytes after the last element: unused capacity)',
     );
-    expect(await run(['gsb', 'decode', '00000000'])).toEqual({
+    expect(await runCli(['gsb', 'decode', '00000000'])).toEqual({
       code: 0,
       out: '0 elements, 4 bytes\n',
       err: '',
     });
-    expect((await run(['gsb', 'decode', '--json', '00000000'])).out).toBe('[]\n');
+    expect((await runCli(['gsb', 'decode', '--json', '00000000'])).out).toBe('[]\n');
   });
 
   it('reads stdin for -, a file for @path, raw bytes with --binary', async () => {
-    expect((await run(['gsb', 'decode', '-'], `${T5}\n`)).out).toContain('5 elements, 92 bytes');
+    expect((await runCli(['gsb', 'decode', '-'], `${T5}\n`)).out).toContain('5 elements, 92 bytes');
     const dir = mkdtempSync(join(tmpdir(), 'nestsim-gsb-'));
     writeFileSync(join(dir, 'b.hex'), `${T5}\n`);
     writeFileSync(join(dir, 'b.bin'), Buffer.from(T5, 'hex'));
-    expect((await run(['gsb', 'decode', `@${join(dir, 'b.hex')}`])).out).toContain('5 elements, 92 bytes');
-    expect((await run(['gsb', 'decode', '--binary', `@${join(dir, 'b.bin')}`])).out).toContain(
+    expect((await runCli(['gsb', 'decode', `@${join(dir, 'b.hex')}`])).out).toContain('5 elements, 92 bytes');
+    expect((await runCli(['gsb', 'decode', '--binary', `@${join(dir, 'b.bin')}`])).out).toContain(
       '5 elements, 92 bytes',
     );
-    const wrong = await run(['gsb', 'decode', `@${join(dir, 'b.bin')}`]);
+    const wrong = await runCli(['gsb', 'decode', `@${join(dir, 'b.bin')}`]);
     expect(wrong.code).toBe(2);
     expect(wrong.err).toMatch(/use --binary for raw bytes/);
   });
 
   it('--check prints the L0 answer: exit 0 on H_SUCCESS, 1 otherwise', async () => {
-    const ok = await run(['gsb', 'decode', '--check', 'set-thread', '00000001 1001 0008 00000000cafef00d']);
+    const ok = await runCli([
+      'gsb',
+      'decode',
+      '--check',
+      'set-thread',
+      '00000001 1001 0008 00000000cafef00d',
+    ]);
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/L0 answer to set-thread: H_SUCCESS \(1 elements, 16 bytes\)\n$/);
-    const bad = await run(['gsb', 'decode', '--check', 'set-guest', '00000001 1001 0008 00000000cafef00d']);
+    const bad = await runCli([
+      'gsb',
+      'decode',
+      '--check',
+      'set-guest',
+      '00000001 1001 0008 00000000cafef00d',
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(
       /L0 answer to set-guest: H_INVALID_ELEMENT_VALUE \(-81\), R4 = 0: element 0 \(0x1001 GPR1\) at byte 4: thread-wide element in a guest-wide SET_STATE\n$/,
     );
     // A malformed buffer is an answer too with --check, not a usage error; RUN_VCPU reports offsets.
-    const run0 = await run([
+    const run0 = await runCli([
       'gsb',
       'decode',
       '--check',
@@ -172,7 +162,7 @@ describe('nestsim gsb decode', () => {
       'L0 answer to run-input: H_INVALID_ELEMENT_SIZE (-80), R4 = 16: element 1 (0x2000 CR) at byte 16: length 8, CR is 4 bytes\n',
     );
     // With --json, stdout stays JSON.
-    const json = await run([
+    const json = await runCli([
       'gsb',
       'decode',
       '--json',
@@ -214,19 +204,19 @@ describe('nestsim gsb decode', () => {
     ['too short for the header', '0000', /^nestsim: buffer: 2-byte buffer cannot hold the 4-byte header\n$/],
   ];
   it.each(decodeErrors)('%s → exit 2, one line', async (_, input, message) => {
-    const r = await run(['gsb', 'decode', input]);
+    const r = await runCli(['gsb', 'decode', input]);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toMatch(message);
   });
 
   it('a missing file and --binary without a file are usage errors', async () => {
-    const r = await run(['gsb', 'decode', '@/nonexistent/nestsim.hex']);
+    const r = await runCli(['gsb', 'decode', '@/nonexistent/nestsim.hex']);
     expect(r).toMatchObject({
       code: 2,
       err: 'nestsim: @/nonexistent/nestsim.hex: cannot read the file (ENOENT)\n',
     });
-    expect((await run(['gsb', 'decode', '--binary', '00000000'])).code).toBe(2);
+    expect((await runCli(['gsb', 'decode', '--binary', '00000000'])).code).toBe(2);
   });
 });
 
@@ -240,7 +230,7 @@ describe('nestsim gsb encode', () => {
       { id: '0x0005', size: 24, value: { address: '0x1230000', eaBits: 52, rootBytes: '65536' } },
       { name: 'BLANK', size: 2 },
     ]);
-    const r = await run(['gsb', 'encode', json]);
+    const r = await runCli(['gsb', 'encode', json]);
     expect(r).toEqual({
       code: 0,
       err: '',
@@ -260,18 +250,18 @@ describe('nestsim gsb encode', () => {
 
   it('round trip: encode "$(decode --json X)" prints X', async () => {
     for (const x of [T5, MIXED_HEX, '00000000', `00000001 0000 0000`.replaceAll(' ', '')]) {
-      const d = await run(['gsb', 'decode', '--json', x]);
+      const d = await runCli(['gsb', 'decode', '--json', x]);
       expect(d.code).toBe(0);
-      const e = await run(['gsb', 'encode', d.out]);
+      const e = await runCli(['gsb', 'encode', d.out]);
       expect(e).toEqual({ code: 0, out: `${x}\n`, err: '' });
     }
   });
 
   it('--capacity rounds up to a power of two and pads with zeros', async () => {
-    const d = await run(['gsb', 'decode', '--json', T5]);
-    const e = await run(['gsb', 'encode', '--capacity', '100', d.out]);
+    const d = await runCli(['gsb', 'decode', '--json', T5]);
+    const e = await runCli(['gsb', 'encode', '--capacity', '100', d.out]);
     expect(e.out).toBe(`${T5}${'00'.repeat(128 - 92)}\n`);
-    const full = await run([
+    const full = await runCli([
       'gsb',
       'encode',
       '--capacity',
@@ -282,12 +272,14 @@ describe('nestsim gsb encode', () => {
   });
 
   it('reads JSON from stdin and from a file', async () => {
-    expect((await run(['gsb', 'encode', '-'], '[{"name":"CR","value":5}]')).out).toBe(
+    expect((await runCli(['gsb', 'encode', '-'], '[{"name":"CR","value":5}]')).out).toBe(
       '000000012000000400000005\n',
     );
     const dir = mkdtempSync(join(tmpdir(), 'nestsim-gsb-'));
     writeFileSync(join(dir, 'e.json'), '{"name":"CR","value":5}');
-    expect((await run(['gsb', 'encode', `@${join(dir, 'e.json')}`])).out).toBe('000000012000000400000005\n');
+    expect((await runCli(['gsb', 'encode', `@${join(dir, 'e.json')}`])).out).toBe(
+      '000000012000000400000005\n',
+    );
   });
 
   const encodeErrors: [string, string, string][] = [
@@ -347,7 +339,7 @@ describe('nestsim gsb encode', () => {
     ],
   ];
   it.each(encodeErrors)('%s → exit 2, one line', async (_, json, message) => {
-    const r = await run(['gsb', 'encode', json]);
+    const r = await runCli(['gsb', 'encode', json]);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err.startsWith(message)).toBe(true);
@@ -355,7 +347,7 @@ describe('nestsim gsb encode', () => {
   });
 
   it('a capacity too small for the elements names the first that does not fit', async () => {
-    const r = await run([
+    const r = await runCli([
       'gsb',
       'encode',
       '--capacity',
@@ -366,11 +358,11 @@ describe('nestsim gsb encode', () => {
       code: 2,
       err: 'nestsim: element 1 (0x1001 GPR1): does not fit in a 16-byte buffer (28 bytes needed)\n',
     });
-    expect((await run(['gsb', 'encode', '--capacity', '2', '[]'])).code).toBe(2);
+    expect((await runCli(['gsb', 'encode', '--capacity', '2', '[]'])).code).toBe(2);
   });
 
   it('gsb without an action is a usage error', async () => {
-    const r = await run(['gsb']);
+    const r = await runCli(['gsb']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/Name a gsb action/);
   });

@@ -10,7 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { runCli } from './cli-harness.js';
 import { type Expected, expectedOf, type GuestElf, guestElfs } from './support/guests.js';
 import { type GuestResult, runGuestFile } from './support/l2-harness.js';
 
@@ -38,17 +38,7 @@ function nestsim(elf: GuestElf): GuestResult {
 
 /** `nestsim exec <elf> --json` in-process: what a user sees (console bytes and exit code). */
 async function viaExec(elf: GuestElf): Promise<Expected & { ended: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(['exec', elf.path, '--json'], {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.alloc(0),
-  });
+  const { code, out, err } = await runCli(['exec', elf.path, '--json']);
   if (err !== '') return { stdout: '', stderr: err, exitCode: code, ended: 'nestsim error' };
   const report = JSON.parse(out) as { guests: { stdout: string; stderr: string; end: { kind: string } }[] };
   const g = report.guests[0]!;

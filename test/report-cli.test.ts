@@ -9,25 +9,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
 import type { PageData } from '../src/trace/report-page.js';
+import { runCli } from './cli-harness.js';
 import { FIXTURES, reportFixture, SYNTHETIC_RUNS } from './fixtures/report/synthetic.js';
-
-/** Runs the CLI in-process. */
-async function cli(args: string[], stdin = '') {
-  let out = '';
-  let err = '';
-  const code = await main(args, {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.from(stdin),
-  });
-  return { code, out, err };
-}
 
 /** The data a written page embeds. */
 function pageData(html: string): PageData {
@@ -49,7 +33,7 @@ describe('nestsim report --html', () => {
   it('writes a self-contained page with the timeline of the trace the report names', async () => {
     const dir = reportFixture();
     const out = join(dir, 'page.html');
-    const r = await cli(['report', join(dir, 'run-report.json'), '--html', out]);
+    const r = await runCli(['report', join(dir, 'run-report.json'), '--html', out]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^wrote .*page\.html \(.+, timeline of 4 runs\)\n$/);
@@ -93,7 +77,7 @@ describe('nestsim report --html', () => {
     copyFileSync(join(dir, 'trace.json'), join(other, 'elsewhere.json'));
     const report = readFileSync(join(dir, 'run-report.json'), 'utf8');
     const out = join(other, 'p.html');
-    const r = await cli(['report', '-', '--html', out, '--trace', join(other, 'elsewhere.json')], report);
+    const r = await runCli(['report', '-', '--html', out, '--trace', join(other, 'elsewhere.json')], report);
     expect(r.code).toBe(0);
     expect(pageData(readFileSync(out, 'utf8')).timeline!.clock).toBe('wall');
   });
@@ -111,13 +95,13 @@ describe('nestsim report --html', () => {
     const cwd = process.cwd();
     process.chdir(work);
     try {
-      const r = await cli(['report', join(reports, 'r.json'), '--html', join(work, 'p.html')]);
+      const r = await runCli(['report', join(reports, 'r.json'), '--html', join(work, 'p.html')]);
       expect(r.code).toBe(0);
       expect(r.out).toContain('timeline of 4 runs');
       // Next to the report wins when both exist.
       mkdirSync(join(reports, 'out'));
       writeFileSync(join(reports, 'out', 't.json'), '{"traceEvents": []}');
-      const r2 = await cli(['report', join(reports, 'r.json'), '--html', join(work, 'p.html')]);
+      const r2 = await runCli(['report', join(reports, 'r.json'), '--html', join(work, 'p.html')]);
       expect(r2.out).toContain('timeline of 0 runs');
     } finally {
       process.chdir(cwd);
@@ -127,7 +111,7 @@ describe('nestsim report --html', () => {
   it('draws an older report without per-vCPU or per-core statistics, with and without a trace', async () => {
     const dir = tmp();
     const out = join(dir, 'old.html');
-    const r = await cli(['report', join(FIXTURES, 'exec-report-old.json'), '--html', out]);
+    const r = await runCli(['report', join(FIXTURES, 'exec-report-old.json'), '--html', out]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('no trace');
     let html = readFileSync(out, 'utf8');
@@ -140,7 +124,7 @@ describe('nestsim report --html', () => {
 
     // With a trace, the per-core charts come from the trace.
     const fx = reportFixture();
-    const r2 = await cli([
+    const r2 = await runCli([
       'report',
       join(FIXTURES, 'exec-report-old.json'),
       '--html',
@@ -168,10 +152,10 @@ describe('nestsim report --html', () => {
 
   it('accepts the report of a real `nestsim run --json`', async () => {
     const dir = tmp();
-    const run = await cli(['run', '--json']);
+    const run = await runCli(['run', '--json']);
     expect(run.code).toBe(0);
     writeFileSync(join(dir, 'run.json'), run.out);
-    const r = await cli(['report', join(dir, 'run.json'), '--html', join(dir, 'run.html')]);
+    const r = await runCli(['report', join(dir, 'run.json'), '--html', join(dir, 'run.html')]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const html = readFileSync(join(dir, 'run.html'), 'utf8');
@@ -260,7 +244,7 @@ describe('nestsim report: bad input is one line and exit code 2', () => {
     ],
   ];
   it.each(cases)('%s', async (_name, args, message) => {
-    const r = await cli(args());
+    const r = await runCli(args());
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toMatch(message);
@@ -270,7 +254,7 @@ describe('nestsim report: bad input is one line and exit code 2', () => {
 
   it('writes no page when the input is bad', async () => {
     const out = join(dir, 'never.html');
-    await cli(['report', join(dir, 'nope.json'), '--html', out]);
+    await runCli(['report', join(dir, 'nope.json'), '--html', out]);
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
 import { chromeTrace, writeChromeTrace } from '../src/trace/chrome.js';
+import { runCli } from './cli-harness.js';
 import {
   FIXTURES,
   interleavedEvents,
@@ -33,15 +33,7 @@ if (!haveChromium && !REQUIRE_TOOLS)
 /** Writes the page of `report` (and `trace`) and returns its path. */
 async function writePage(report: string, name: string, trace?: string): Promise<string> {
   const out = join(mkdtempSync(join(tmpdir(), 'nestsim-report-html-')), `${name}.html`);
-  let err = '';
-  const args = ['report', report, '--html', out, ...(trace ? ['--trace', trace] : [])];
-  const code = await main(args, {
-    out: () => {},
-    err: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.alloc(0),
-  });
+  const { code, err } = await runCli(['report', report, '--html', out, ...(trace ? ['--trace', trace] : [])]);
   expect(err).toBe('');
   expect(code).toBe(0);
   return out;

@@ -8,8 +8,8 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
 import { loadScenario } from '../src/scenario/load.js';
+import { runCli } from './cli-harness.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'nestsim.js');
@@ -22,28 +22,15 @@ function scenario(name: string, text: string): string {
   return p;
 }
 
-/** Runs the CLI in-process. */
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.alloc(0),
-  });
-  return { code, out, err };
-}
-
 const GOOD = `name: t
 guests:
   - name: g
     program: sort-power9-O2
     expect: { exitCode: 0 }
 `;
+
+/** `nestsim ...args` in-process. */
+const cli = (...args: string[]) => runCli(args);
 
 describe('scenario validation', () => {
   it.each([
