@@ -84,6 +84,8 @@ export class CoreRuntime {
   private idleSeconds = 0;
   private migrationsIn = 0;
   private stopRequested = false;
+  /** Chaos scheduling's generator (seeded per core), or undefined without chaos. */
+  private readonly chaos: SplitMix32 | undefined;
   /** This core's trace recorder, or null when the run is not traced. */
   private readonly trace: TraceRecorder | null = null;
   /** What the core was doing when a turn threw (before the turn's cleanup forgot it). */
@@ -99,6 +101,7 @@ export class CoreRuntime {
     this.control = CoreControl.attach(load.control);
     this.link = new CoordinatorLink(load.requests, load.replies);
     this.rng = load.seed === undefined ? undefined : new SplitMix32(load.seed);
+    this.chaos = load.chaos ? new SplitMix32((load.seed ?? 0) ^ 0xc4a05) : undefined;
     const l0 = this.l0;
     if (load.trace) {
       this.trace = new TraceRecorder(load.trace);
@@ -173,6 +176,8 @@ export class CoreRuntime {
     const me = this.index;
     const ctl = this.control;
     const l = this.loopAt(e);
+    const before = this.table.takeLastCore(e, me);
+    if (before >= 0 && before !== me) this.migrationsIn++;
     const seat = this.l0.seat(me);
     // One clock for the machine: a core that fell behind catches up (as if it had been idle), so
     // a vCPU never sees its timebase go back when it moves to another core.
@@ -197,6 +202,7 @@ export class CoreRuntime {
         steps++;
         const mine = stats.instructions - i0;
         if (st !== Step.RUN || steps >= TURN_STEPS || mine >= slice || mine >= room) break;
+        if (this.chaos !== undefined && this.chaos.below(2) === 0) break; // preempted at the exit
         if ((steps & (POLL_STEPS - 1)) === 0) {
           ctl.setInstructions(me, this.instructions + mine);
           if (ctl.get(me, C.STOP) !== 0 || this.table.home(e) !== me) break;
@@ -307,7 +313,6 @@ export class CoreRuntime {
       instructions: 0,
       runningSeconds: 0,
     };
-    if (t.get(e, L.STEPS) > 0) this.migrationsIn++;
     if (t.get(e, L.API) === NestedApi.AGENT) {
       const factory = AGENTS.get(t.get(e, L.AGENT_KIND));
       if (!factory) throw new Error(`loop ${e}: no agent of kind ${t.get(e, L.AGENT_KIND)}`);

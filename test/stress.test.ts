@@ -125,6 +125,37 @@ describe('planted bugs are caught (mutation tests)', () => {
   });
 });
 
+describe('chaos scheduling', () => {
+  /** One stress run: its failed checks, the coordinator's moves, the loops that changed cores. */
+  async function moves(chaos: boolean) {
+    const scenario = stressScenarioSchema.parse({
+      name: 't',
+      seed: 4,
+      duration: '20s',
+      cores: 2,
+      chaos,
+      stressors: { ...SMALL.atomic, ...SMALL['state-races'] },
+    });
+    const { report, sim } = await runStress({ scenario, file: 'test.yaml', overrides: {}, hostCores: 2 });
+    expect(report.chaos).toBe(chaos);
+    const arrivals = sim.coreActivity().reduce((n, c) => n + c.migrationsIn, 0);
+    return { failed: failures(report), migrations: sim.migrations, arrivals };
+  }
+
+  it('moves vCPUs between cores far more often, and every check still passes', async () => {
+    const calm = await moves(false);
+    const chaos = await moves(true);
+    expect(calm.failed).toEqual([]);
+    expect(chaos.failed).toEqual([]);
+    // Four moves every slice instead of one every eight: the count is noisy, the factor is not.
+    expect(calm.migrations).toBeGreaterThan(0);
+    // Four moves every slice instead of one every eight slices (about 17× in practice).
+    const why = `${chaos.migrations} moves with chaos, ${calm.migrations} without`;
+    expect(chaos.migrations, why).toBeGreaterThan(4 * calm.migrations);
+    expect(chaos.arrivals, 'loops stepped on a core other than their last').toBeGreaterThan(0);
+  });
+});
+
 describe('reproduction', () => {
   it('a failing deterministic run replays exactly from its printed length and seed', async () => {
     const flags = ['ignore-invalidations'];

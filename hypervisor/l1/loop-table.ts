@@ -67,6 +67,8 @@ export const L = {
   PENDING_EVERY: 24,
   /** Agents: one argument of the agent's own (e.g. how many vCPUs its target guest has). */
   AGENT_ARG: 25,
+  /** Core that last stepped the loop (−1: none yet), written by its runner. */
+  LAST_CORE: 26,
 } as const;
 const ENTRY_WORDS = 32;
 
@@ -145,6 +147,7 @@ export class LoopTable {
     w.fill(0, b, b + ENTRY_WORDS);
     w[b + L.HOME] = -1;
     w[b + L.RUNNER] = FREE_RUNNER;
+    w[b + L.LAST_CORE] = -1;
     w[b + L.LOOP_ID] = this.nextId++;
     w[b + L.GUEST_ID] = s.guestId;
     w[b + L.VCPU_ID] = s.vcpuId;
@@ -262,6 +265,17 @@ export class LoopTable {
   /** Records the L1 timebase at which the loop leaves a core (by its runner). */
   setLastTb(e: number, tb: number): void {
     this.f[(e * ENTRY_WORDS + L.LAST_TB) / 2] = tb;
+  }
+
+  /**
+   * Records that core `core` (the runner) steps the loop now; returns the core that stepped it
+   * before (−1: none).
+   */
+  takeLastCore(e: number, core: number): number {
+    const i = e * ENTRY_WORDS + L.LAST_CORE;
+    const before = this.w[i]!;
+    this.w[i] = core;
+    return before;
   }
 
   /** Counts one step of the loop (by its runner); returns the count. */
