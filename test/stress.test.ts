@@ -147,7 +147,6 @@ describe('chaos scheduling', () => {
     const chaos = await moves(true);
     expect(calm.failed).toEqual([]);
     expect(chaos.failed).toEqual([]);
-    // Four moves every slice instead of one every eight: the count is noisy, the factor is not.
     expect(calm.migrations).toBeGreaterThan(0);
     // Four moves every slice instead of one every eight slices (about 17× in practice).
     const why = `${chaos.migrations} moves with chaos, ${calm.migrations} without`;
