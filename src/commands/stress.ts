@@ -73,7 +73,7 @@ export function stressCommand(io: Io, setExit: (code: number) => void): CommandM
           type: 'string',
           array: true,
           describe:
-            'TEST ONLY: plant a bug the checks must catch (ignore-invalidations, stcx-without-reservation, set-state-drops[=ELEMENT])',
+            `TEST ONLY: plant a bug the checks must catch (${MUTANT_NAMES})`,
         })
         .option('minimize', {
           type: 'boolean',
@@ -90,6 +90,9 @@ export function stressCommand(io: Io, setExit: (code: number) => void): CommandM
   };
 }
 
+const MUTANT_NAMES =
+  'ignore-invalidations, stcx-without-reservation, set-state-drops[=ELEMENT], run-without-table';
+
 /** Parses --mutant values into L0's test-only switches. */
 function mutants(values: string[] | undefined): Mutants {
   const m: Mutants = {};
@@ -97,6 +100,7 @@ function mutants(values: string[] | undefined): Mutants {
     const [name, arg] = v.split('=', 2);
     if (name === 'ignore-invalidations') m.ignoreInvalidations = true;
     else if (name === 'stcx-without-reservation') m.stcxWithoutReservation = true;
+    else if (name === 'run-without-table') m.runWithoutTableNotAvailable = true;
     else if (name === 'set-state-drops') {
       const d = elementByName(arg ?? 'DEXCR');
       if (!d) throw new UserError('--mutant', `set-state-drops=${arg}: no such element`);
@@ -104,7 +108,7 @@ function mutants(values: string[] | undefined): Mutants {
     } else
       throw new UserError(
         '--mutant',
-        `'${v}' is not a mutant (ignore-invalidations, stcx-without-reservation, set-state-drops[=ELEMENT])`,
+        `'${v}' is not a mutant (${MUTANT_NAMES})`,
       );
   }
   return m;
@@ -165,6 +169,9 @@ async function stress(io: Io, a: StressArgs): Promise<number> {
   return report.ok ? ExitCode.OK : ExitCode.CHECK_FAILED;
 }
 
+/** Violations the text report lists, one per line (--json has every one). */
+const SHOWN_VIOLATIONS = 5;
+
 /** The text report. */
 function text(r: StressReport): string {
   const lines = [
@@ -181,6 +188,12 @@ function text(r: StressReport): string {
   }
   lines.push('');
   for (const c of r.checks) lines.push(`${c.ok ? 'pass' : 'FAIL'}  ${c.name}: ${c.detail}`);
+  if (r.violations.length > 0) {
+    lines.push('', 'violations:');
+    for (const v of r.violations.slice(0, SHOWN_VIOLATIONS)) lines.push(`  ${v}`);
+    const more = r.violations.length - SHOWN_VIOLATIONS;
+    if (more > 0) lines.push(`  … and ${more} more (--json lists them all)`);
+  }
   lines.push('');
   if (r.ok) lines.push('all checks passed');
   else {

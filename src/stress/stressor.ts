@@ -42,6 +42,11 @@ export interface Stressor {
   readonly name: string;
   /** What one operation is, for "ops/s" (e.g. "increments", "remaps"). */
   readonly opName: string;
+  /**
+   * It deletes every guest of the L1 at once (H_GUEST_DELETE's delete-all), others' included, and
+   * checks that L0 then holds nothing: it runs alone.
+   */
+  readonly deletesAllGuests: boolean;
   /** Operations done so far. */
   readonly ops: number;
   /** Creates guests and agents; called once, before the run. */

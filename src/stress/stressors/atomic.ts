@@ -27,6 +27,7 @@ const SHARED = 0x30_0000;
 export class AtomicStressor implements Stressor {
   readonly name = 'atomic';
   readonly opName = 'increments';
+  readonly deletesAllGuests = false;
   private guests: L1Guest[] = [];
   private sharedFrame = -1;
   private readonly results = new Map<L1Guest, ContentionResult>();

@@ -31,6 +31,9 @@ const STALE_EXIT = 97;
 export class ChurnStressor implements Stressor {
   readonly name = 'churn';
   readonly opName = 'creates/deletes';
+  get deletesAllGuests(): boolean {
+    return this.p.deleteAllEvery > 0;
+  }
   ops = 0;
   private readonly mine: L1Guest[] = [];
   private created = 0;

@@ -60,6 +60,9 @@ interface Counts {
 export class HcallFuzzStressor implements Stressor {
   readonly name = 'hcall-fuzz';
   readonly opName = 'hcalls';
+  get deletesAllGuests(): boolean {
+    return this.p.deleteAll;
+  }
   private page = -1;
   private i32: Int32Array | undefined;
   private final: Counts[] | undefined;

@@ -38,6 +38,7 @@ export interface StateRacesParams {
 export class StateRacesStressor implements Stressor {
   readonly name = 'state-races';
   readonly opName = 'probes/refreshes';
+  readonly deletesAllGuests = false;
   private probed: L1Guest | undefined;
   private refreshed: L1Guest | undefined;
   private probers: L1Agent[] = [];

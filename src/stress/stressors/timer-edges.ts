@@ -99,6 +99,7 @@ export interface TimerCoverage {
 export class TimerEdgesStressor implements Stressor {
   readonly name = 'timer-edges';
   readonly opName = 'DEC interrupts';
+  readonly deletesAllGuests = false;
   private readonly guests: { g: L1Guest; hdecTicks: number; schedules: TimerSchedule[]; stride: number }[] =
     [];
   private readonly blocks = new Map<L1Guest, (TimerBlock | undefined)[]>();

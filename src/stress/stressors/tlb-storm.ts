@@ -47,6 +47,7 @@ interface Quarantined {
 export class TlbStormStressor implements Stressor {
   readonly name = 'tlb-storm';
   readonly opName = 'remaps/protects/unmaps';
+  readonly deletesAllGuests = false;
   ops = 0;
   private g: L1Guest | undefined;
   private ticks = 0;
