@@ -16,12 +16,9 @@ import { allowedCodes } from '../hypervisor/allowed-codes.js';
 import { HCALL_HANDLERS } from '../hypervisor/l0/hcalls/index.js';
 import { defaultL0Config, L0, type Mutants } from '../hypervisor/l0/l0.js';
 import { HcallRegs } from '../hypervisor/l0/regs.js';
-import {
-  FUZZ_SCRATCH_BYTES,
-  FuzzExecutor,
-  fuzzCalls,
-  UNOFFERED_OPCODES,
-} from '../hypervisor/l1/agents/hcall-fuzz.js';
+import { fuzzCalls, UNOFFERED_OPCODES } from '../hypervisor/l1/agents/hcall-fuzz/calls.js';
+import { FuzzExecutor } from '../hypervisor/l1/agents/hcall-fuzz/executor.js';
+import { FUZZ_SCRATCH_BYTES } from '../hypervisor/l1/agents/hcall-fuzz/limits.js';
 import { L1 } from '../hypervisor/l1/l1.js';
 import { NestedApi } from '../hypervisor/l1/loop-table.js';
 import type { L0Port } from '../hypervisor/l1/vcpu-loop.js';

@@ -448,7 +448,10 @@ export class L1 {
    */
   invalidate(g: L1Guest): void {
     // v1: a tlbie of every translation of the LPID (H_TLB_INVALIDATE IS=2, spec §14.4).
-    if (this.v1Table) return this.v1Table.flushAll(g.id, COORDINATOR_CORE);
+    if (this.v1Table) {
+      this.v1Table.flushAll(g.id, COORDINATOR_CORE);
+      return;
+    }
     const rc = this.call(
       Hcall.H_RPT_INVALIDATE,
       BigInt(g.id),

@@ -72,8 +72,7 @@ export function stressCommand(io: Io, setExit: (code: number) => void): CommandM
         .option('mutant', {
           type: 'string',
           array: true,
-          describe:
-            `TEST ONLY: plant a bug the checks must catch (${MUTANT_NAMES})`,
+          describe: `TEST ONLY: plant a bug the checks must catch (${MUTANT_NAMES})`,
         })
         .option('minimize', {
           type: 'boolean',
@@ -105,11 +104,7 @@ function mutants(values: string[] | undefined): Mutants {
       const d = elementByName(arg ?? 'DEXCR');
       if (!d) throw new UserError('--mutant', `set-state-drops=${arg}: no such element`);
       m.setStateDrops = d.id;
-    } else
-      throw new UserError(
-        '--mutant',
-        `'${v}' is not a mutant (${MUTANT_NAMES})`,
-      );
+    } else throw new UserError('--mutant', `'${v}' is not a mutant (${MUTANT_NAMES})`);
   }
   return m;
 }

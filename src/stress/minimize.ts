@@ -2,7 +2,7 @@
  * `nestsim stress --minimize`: after a failing run, finds for each hcall-fuzz agent the shortest
  * sequence of calls it can that still breaks a rule, and prints it as calls L0 saw.
  *
- * How: an agent's calls are a function of its seed alone (hypervisor/l1/agents/hcall-fuzz.ts), so
+ * How: an agent's calls are a function of its seed alone (hypervisor/l1/agents/hcall-fuzz/calls.ts), so
  * its sequence is regenerated and replayed alone, in the deterministic mode on one thread, against
  * a fresh L0 configured as the run's (limits, faults, mutants) under a fresh L1 (which negotiates
  * capabilities as in the run). If the replay breaks a rule, the calls up to that one become the
@@ -21,17 +21,11 @@ import fc from 'fast-check';
 import { L0, type L0Config } from '../../hypervisor/l0/l0.js';
 import { Hdr } from '../../hypervisor/l0/partitions.js';
 import { HcallRegs } from '../../hypervisor/l0/regs.js';
-import {
-  FUZZ_SCRATCH_BYTES,
-  type FuzzCall,
-  FuzzExecutor,
-  formatCall,
-  formatIssued,
-  fuzzCallGen,
-  fuzzCalls,
-  type GenNode,
-  type IssuedCall,
-} from '../../hypervisor/l1/agents/hcall-fuzz.js';
+import { type FuzzCall, fuzzCallGen, fuzzCalls } from '../../hypervisor/l1/agents/hcall-fuzz/calls.js';
+import { FuzzExecutor, type IssuedCall } from '../../hypervisor/l1/agents/hcall-fuzz/executor.js';
+import { formatCall, formatIssued } from '../../hypervisor/l1/agents/hcall-fuzz/format.js';
+import type { GenNode } from '../../hypervisor/l1/agents/hcall-fuzz/gen.js';
+import { FUZZ_SCRATCH_BYTES } from '../../hypervisor/l1/agents/hcall-fuzz/limits.js';
 import { L1 } from '../../hypervisor/l1/l1.js';
 import type { NestedApi } from '../../hypervisor/l1/loop-table.js';
 import type { L0Port } from '../../hypervisor/l1/vcpu-loop.js';

@@ -3,7 +3,7 @@
  * makes the agent of an entry from this table.
  */
 import type { AgentFactory } from '../agent.js';
-import { hcallFuzz } from './hcall-fuzz.js';
+import { hcallFuzz } from './hcall-fuzz/agent.js';
 import { stateProber } from './state-prober.js';
 
 /** Agent kinds. */

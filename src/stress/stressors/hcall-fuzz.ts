@@ -11,12 +11,12 @@
  * agent's calls from the plan recorded here (src/stress/minimize.ts).
  */
 import {
-  FUZZ_SCRATCH_BYTES,
   FUZZ_SLOT_BYTES,
   FuzzPhase,
   FuzzSlot,
   fuzzArg,
-} from '../../../hypervisor/l1/agents/hcall-fuzz.js';
+} from '../../../hypervisor/l1/agents/hcall-fuzz/agent.js';
+import { FUZZ_SCRATCH_BYTES } from '../../../hypervisor/l1/agents/hcall-fuzz/limits.js';
 import { AgentKind } from '../../../hypervisor/l1/agents/index.js';
 import type { SimulationBase } from '../../simulation.js';
 import type { StressCheck, StressContext, Stressor } from '../stressor.js';
