@@ -7,11 +7,18 @@ import { describe, expect, it } from 'vitest';
 import { encode } from '../cores/encode.js';
 import type { L0 } from '../hypervisor/l0/l0.js';
 import { VG } from '../hypervisor/l0/v1/host.js';
-import { treeCensus } from '../hypervisor/l0/v1/shadow-table.js';
+import {
+  Install,
+  installLeaf,
+  ShadowHit,
+  shadowWalk,
+  treeCensus,
+  Walk,
+} from '../hypervisor/l0/v1/shadow-table.js';
 import { H, Hcall, RptTarget, RptType, StorageFault, Vector } from '../hypervisor/papr.js';
-import { Perm, RcMode } from '../mem/radix.js';
+import { Perm, Pte, RcMode } from '../mem/radix.js';
 import { bumpAllocator, RadixWriter } from '../mem/radix-writer.js';
-import { asL1RA, asL2RA } from '../mem/types.js';
+import { Access, asL1RA, asL2RA } from '../mem/types.js';
 import { hcall } from './support/hcall.js';
 import {
   enterAt,
@@ -257,6 +264,52 @@ describe('shadow leaves', () => {
 
   it('L0 in 4 KiB pages → 4 KiB shadow leaves whatever L1 maps', () => {
     expect(bigPage(21, 12)).toEqual({ leaves: 3, fixed: 3, value: 0x77 + 0x88 });
+  });
+});
+
+// A fill on a core (L1's tree walked, the leaf written) and a control operation (EPOCH bumped, leaves
+// cleared, under the guest's lock) on another: the fill must never publish a leaf the operation
+// has already passed. These drive installLeaf against each side of the operation directly.
+describe('a shadow fill racing a control operation', () => {
+  const PAGE = 0x9000;
+  const FRAME = V1Mem.FRAMES + PAGE;
+  const FLAGS = Pte.READ | Pte.RW | Pte.R | Pte.C;
+  function rig() {
+    const r = v1Rig();
+    loadData(r); // the L2 exists and has a shadow tree
+    const root = Atomics.load(r.host.w, r.host.guestWord(r.lpid, VG.ROOT));
+    const epochAt = r.host.guestWord(r.lpid, VG.EPOCH);
+    const install = (epoch0: number) => installLeaf(r.host, r.lpid, root, PAGE, FRAME, 12, FLAGS, epoch0);
+    const cached = () =>
+      shadowWalk(r.host.shadow.i32, root, PAGE, Access.Read, r.l0.ram.size, new ShadowHit());
+    return { r, epochAt, install, cached };
+  }
+
+  it('with no operation running, the leaf goes in', () => {
+    const { r, epochAt, install, cached } = rig();
+    expect(install(Atomics.load(r.host.w, epochAt))).toBe(Install.OK);
+    expect(cached()).toBe(Walk.HIT);
+  });
+
+  it('an operation that began after the fill started (EPOCH moved): walk again, nothing written', () => {
+    const { r, epochAt, install, cached } = rig();
+    const epoch0 = Atomics.load(r.host.w, epochAt);
+    Atomics.add(r.host.w, epochAt, 1);
+    expect(install(epoch0)).toBe(Install.RETRY);
+    expect(cached()).toBe(Walk.MISS);
+  });
+
+  it('an operation holding the lock (it may be clearing this very entry): uncached, nothing written, no wait', () => {
+    const { r, epochAt, install, cached } = rig();
+    const epoch0 = Atomics.load(r.host.w, epochAt);
+    r.host.lock(r.lpid); // bumped nothing yet: the fill's EPOCH check alone would pass
+    try {
+      expect(install(epoch0)).toBe(Install.UNCACHED);
+    } finally {
+      r.host.unlock(r.lpid);
+    }
+    expect(cached()).toBe(Walk.MISS);
+    expect(install(epoch0)).toBe(Install.OK); // the lock is free again
   });
 });
 

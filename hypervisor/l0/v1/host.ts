@@ -260,6 +260,14 @@ export class V1Host {
     while (Atomics.compareExchange(this.w, at, 0, 1) !== 0) Atomics.wait(this.w, at, 1, 5);
   }
 
+  /**
+   * Takes guest `lpid`'s control lock if it is free; false at once otherwise (a fill on a core must
+   * never wait for a control operation, which may itself be waiting for that core's ack).
+   */
+  tryLock(lpid: number): boolean {
+    return Atomics.compareExchange(this.w, this.guestWord(lpid, VG.LOCK), 0, 1) === 0;
+  }
+
   /** Gives guest `lpid`'s control lock back. */
   unlock(lpid: number): void {
     const at = this.guestWord(lpid, VG.LOCK);

@@ -15,13 +15,18 @@
  * the guest's lock, host.ts):
  * - a directory entry goes (0, 0) → (0, pde) by compare-exchange of the low half (the loser frees
  *   its table), then (V, pde); directories are never cleared in a live tree;
- * - a leaf goes (0, 0) → (0, leaf) by compare-exchange, then — only if the guest's EPOCH did not
- *   move since the fill started — (V|L, leaf); a valid leaf's low half is upgraded (more rights,
- *   C) by compare-exchange; a control operation bumps EPOCH first, then clears leaves (high half
- *   0, then low half 0) or replaces the root. A fill that raced a control operation therefore
- *   either lands before the clear (and is cleared) or sees the new EPOCH and takes its entry back:
- *   no translation older than the operation stays in the tree once it has cleared it. The TLB
- *   generation bump that follows (L0.invalidatePartition) drops what cores cached meanwhile;
+ * - a leaf is written only while the fill holds the guest's control lock, taken with a try-lock
+ *   (never waited for: the control operation holding it may be waiting for this core's ack; a
+ *   fill that finds it taken answers uncached): under it, the fill checks that the guest's EPOCH
+ *   did not move since the fill started, then writes (0, 0) → (0, leaf) → (V|L, leaf), or
+ *   upgrades a valid leaf's low half (more rights, C) by compare-exchange. A control operation
+ *   holds the same lock while it bumps EPOCH and then clears leaves (high half 0, then low half 0)
+ *   or replaces the root, so a fill either lands wholly before the operation (and is cleared) or
+ *   sees its new EPOCH: no translation older than the operation stays in the tree once it has
+ *   cleared it. (Without the lock a fill could pass the EPOCH check, the operation clear the entry
+ *   it had not yet published, and the fill then publish a stale leaf: test/l0-v1-race.test.ts saw
+ *   that under load.) The TLB generation bump that follows (L0.invalidatePartition) drops what
+ *   cores cached meanwhile;
  * - a walker reads high, low, high and retries when the high halves differ; since the high half
  *   is a constant per kind, a low half read is always one whole published value;
  * - tables of a replaced tree are freed only when no core can still be inside it (guests.ts).
@@ -128,6 +133,23 @@ export const Install = {
 } as const;
 
 /**
+ * Writes `leaf` (its low half, as stored) into the entry at word `w`, under the guest's control
+ * lock: a free entry becomes (0, leaf) then (V|L, leaf) for the lock-free walkers; a valid leaf's
+ * low half is replaced (more rights, C). A directory that appeared meanwhile: UNCACHED.
+ */
+function publishLeaf(i32: Int32Array, w: number, leaf: number): number {
+  const rawHi = Atomics.load(i32, w);
+  if (rawHi === 0) {
+    if (Atomics.compareExchange(i32, w + 1, 0, leaf) !== 0) return Install.UNCACHED;
+    Atomics.store(i32, w, RAW_LEAF);
+    return Install.OK;
+  }
+  if (rawHi !== RAW_LEAF) return Install.UNCACHED;
+  Atomics.store(i32, w + 1, leaf);
+  return Install.OK;
+}
+
+/**
  * Puts the leaf for `l2ra` into guest `lpid`'s tree at `root`: a page of 2^shift at L1 address
  * `l1ra` − (l2ra mod 2^shift), with `flags` (rights, ATT, R, C) in the low half. If a directory
  * already hangs where a leaf of that size would go (L1 mapped smaller pages there earlier), a
@@ -180,28 +202,17 @@ export function installLeaf(
     // shift ≤ the L1 page size (shadowShift), so this is aligned to the shadow page.
     const page = l1ra - (l2ra % size);
     const leaf = bswap32((((page >>> 0) & Pte.RPN_LO) | flags) >>> 0);
-    for (;;) {
-      const rawHi = Atomics.load(i32, w);
-      const rawLo = Atomics.load(i32, w + 1);
-      if (rawHi === RAW_DIR) break; // smaller pages below: descend (handled after the loop)
-      if (rawHi === 0) {
-        if (rawLo !== 0) return Install.UNCACHED; // another thread is publishing or clearing it
-        if (Atomics.compareExchange(i32, w + 1, 0, leaf) !== 0) continue;
-        if (Atomics.load(host.w, epochAt) !== epoch0) {
-          Atomics.compareExchange(i32, w + 1, leaf, 0);
-          return Install.RETRY;
-        }
-        Atomics.store(i32, w, RAW_LEAF);
-        return Install.OK;
+    const rawHi = Atomics.load(i32, w);
+    if (rawHi !== RAW_DIR) {
+      if (rawHi !== 0 && rawHi !== RAW_LEAF)
+        throw new Error(`shadow tree: corrupt entry 0x${(w * 4).toString(16)}`);
+      if (!host.tryLock(lpid)) return Install.UNCACHED; // a control operation is running
+      try {
+        if (Atomics.load(host.w, epochAt) !== epoch0) return Install.RETRY;
+        return publishLeaf(i32, w, leaf);
+      } finally {
+        host.unlock(lpid);
       }
-      if (rawHi !== RAW_LEAF) throw new Error(`shadow tree: corrupt entry 0x${(w * 4).toString(16)}`);
-      if (rawLo === leaf) return Install.OK;
-      if (Atomics.compareExchange(i32, w + 1, rawLo, leaf) !== rawLo) continue;
-      if (Atomics.load(host.w, epochAt) !== epoch0) {
-        Atomics.compareExchange(i32, w + 1, leaf, 0);
-        return Install.RETRY;
-      }
-      return Install.OK;
     }
     // A directory where the leaf would go: use the next smaller page size below it.
     if (target === 3) throw new Error('shadow tree: directory at level 3');
