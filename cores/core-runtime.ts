@@ -202,7 +202,8 @@ export class CoreRuntime {
         steps++;
         const mine = stats.instructions - i0;
         if (st !== Step.RUN || steps >= TURN_STEPS || mine >= slice || mine >= room) break;
-        if (this.chaos !== undefined && this.chaos.below(2) === 0) break; // preempted at the exit
+        // Chaos preempts vCPUs at their exits (an agent's every step is an hcall: left alone).
+        if (this.chaos !== undefined && !(l.loop instanceof AgentLoop) && this.chaos.below(2) === 0) break;
         if ((steps & (POLL_STEPS - 1)) === 0) {
           ctl.setInstructions(me, this.instructions + mine);
           if (ctl.get(me, C.STOP) !== 0 || this.table.home(e) !== me) break;

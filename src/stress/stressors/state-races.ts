@@ -91,6 +91,12 @@ export class StateRacesStressor implements Stressor {
 
   tick(ctx: StressContext): void {
     this.sample(ctx);
+    // Chaos: move the vCPUs whose state is being set (by the probers, by their own refreshes) to
+    // other cores while that goes on, so state written on one core is next run on another.
+    if (ctx.chaos) {
+      const g = ctx.rng.below(2) === 0 ? this.probed : this.refreshed;
+      if (g && !g.finished) ctx.sim.moveLoopsOf(g);
+    }
   }
 
   /** Reads the probers' step counts while their entries are alive. */
