@@ -14,6 +14,7 @@ import { bumpAllocator, RadixWriter } from '../mem/radix-writer.js';
 import { asL1RA, asL2RA } from '../mem/types.js';
 import { hcall } from './support/hcall.js';
 import { createGuest, decodeBuffer, getState, setState, writeGsb } from './support/l1-calls.js';
+import { countTo } from './support/programs.js';
 
 const RUN = Hcall.H_GUEST_RUN_VCPU;
 const RPT = Hcall.H_RPT_INVALIDATE;
@@ -246,16 +247,7 @@ describe('exits: one tiny L2 program per reason, with the output buffer of spec 
 
   it('end of L0 time slice → H_SUCCESS, r4 = 0, and the next run resumes where it stopped', () => {
     const r = rig({ sliceInstructions: 5000 });
-    // r3 counts to 20000 then sc 1
-    program(r.l0, CODE, [
-      e.addi!(3, 0, 0),
-      e.lis!(4, 0),
-      e.ori!(4, 4, 20000),
-      e.addi!(3, 3, 1),
-      e.cmpd!(0, 3, 4),
-      e.bne!(0, -8),
-      e.sc!(1),
-    ]);
+    program(r.l0, CODE, countTo(20000));
     let x = runAt(r, CODE);
     let stops = 0;
     while (x.vector === Vector.STOPPED) {

@@ -11,6 +11,7 @@ import { H, Hcall, StorageFault, Vector } from '../hypervisor/papr.js';
 import { SplitMix32 } from '../hypervisor/prng.js';
 import { Perm } from '../mem/radix.js';
 import { asL1RA, asL2RA } from '../mem/types.js';
+import { countTo } from './support/programs.js';
 import {
   enter,
   enterAt,
@@ -176,15 +177,7 @@ describe('what L0 settles without an exit', () => {
 
   it('L0’s time slice ends → H_INTERRUPT with the state written back; entering again resumes', () => {
     const { l0 } = v1Rig({ l0: { sliceInstructions: 5000 } });
-    program(l0, CODE, [
-      e.li!(3, 0),
-      e.lis!(4, 0),
-      e.ori!(4, 4, 20000),
-      e.addi!(3, 3, 1),
-      e.cmpd!(0, 3, 4),
-      e.bne!(0, -8),
-      e.sc!(1),
-    ]);
+    program(l0, CODE, countTo(20000));
     let x = enterAt(l0, CODE);
     let interrupts = 0;
     while (x.rc === H.INTERRUPT) {

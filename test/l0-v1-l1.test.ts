@@ -78,6 +78,20 @@ function setup() {
   invalidateCode(l0.codeGen);
   return { l0, port, pages, writer };
 }
+
+/** A v1 guest (LPID 1) over the program's tables and its vCPU 0 at the program's entry. */
+function v1Guest(s: ReturnType<typeof setup>) {
+  const table = new V1PartitionTable(s.port, s.l0.ram, s.pages, 0);
+  table.set(1, s.writer.root, 0);
+  const hv = s.pages.alloc(4096);
+  const vcpu = V1Vcpu.create(s.port, s.l0.ram, hv, hv + 0x400, 1, 0, {
+    nia: BigInt(CODE),
+    msr: L2_MSR,
+    lpcr: L2_LPCR,
+    hfscr: 0xffffn,
+  });
+  return { table, hv, vcpu };
+}
 type Setup = ReturnType<typeof setup>;
 
 /** L1's loop over a NestedVcpu: serves ASK, maps DATA pages on a fault, stops at DONE. */
@@ -225,15 +239,7 @@ describe('the same L2 program under v1 and v2', () => {
 describe('V1Vcpu and V1PartitionTable', () => {
   it('a V1Vcpu attached on another "thread" to the same structures carries on', () => {
     const s = setup();
-    const table = new V1PartitionTable(s.port, s.l0.ram, s.pages, 0);
-    table.set(1, s.writer.root, 0);
-    const hv = s.pages.alloc(4096);
-    const first = V1Vcpu.create(s.port, s.l0.ram, hv, hv + 0x400, 1, 0, {
-      nia: BigInt(CODE),
-      msr: L2_MSR,
-      lpcr: L2_LPCR,
-      hfscr: 0xffffn,
-    });
+    const { hv, vcpu: first } = v1Guest(s);
     expect(first.enter(0)).toBe(H.SUCCESS);
     expect(first.exit.gprLo(3)).toBe(ASK);
     first.setGpr(4, 0, 1000);
@@ -246,15 +252,7 @@ describe('V1Vcpu and V1PartitionTable', () => {
 
   it('H_BUSY while another core runs the vCPU; the structures are left as they were', () => {
     const s = setup();
-    const table = new V1PartitionTable(s.port, s.l0.ram, s.pages, 0);
-    table.set(1, s.writer.root, 0);
-    const hv = s.pages.alloc(4096);
-    const v = V1Vcpu.create(s.port, s.l0.ram, hv, hv + 0x400, 1, 0, {
-      nia: BigInt(CODE),
-      msr: L2_MSR,
-      lpcr: L2_LPCR,
-      hfscr: 0xffffn,
-    });
+    const { hv, vcpu: v } = v1Guest(s);
     expect(v.enter(0)).toBe(H.SUCCESS);
     // Another core holds the vCPU's slot.
     const host = v1Of(s.l0);
@@ -270,15 +268,7 @@ describe('V1Vcpu and V1PartitionTable', () => {
 
   it('H_INTERRUPT (L0 took the core back) reads as vector 0, and entering again goes on', () => {
     const s = setup();
-    const table = new V1PartitionTable(s.port, s.l0.ram, s.pages, 0);
-    table.set(1, s.writer.root, 0);
-    const hv = s.pages.alloc(4096);
-    const v = V1Vcpu.create(s.port, s.l0.ram, hv, hv + 0x400, 1, 0, {
-      nia: BigInt(CODE),
-      msr: L2_MSR,
-      lpcr: L2_LPCR,
-      hfscr: 0xffffn,
-    });
+    const { vcpu: v } = v1Guest(s);
     // The stop word of the slot makes the next run end at its first check point.
     expect(v.enter(0)).toBe(H.SUCCESS);
     const host = v1Of(s.l0);

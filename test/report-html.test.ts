@@ -18,6 +18,7 @@ import { runCli } from './cli-harness.js';
 import {
   FIXTURES,
   interleavedEvents,
+  REPORT_CHART_IDS,
   reportFixture,
   SYNTHETIC_GUESTS,
   SYNTHETIC_RUNS,
@@ -164,19 +165,7 @@ describe.runIf(haveChromium)('the report page in headless Chromium', () => {
       datasets: ['alpha', 'beta'],
       drawn: true,
     });
-    const ids = [
-      'chart-exits',
-      'chart-hcalls',
-      'chart-l2-hcalls',
-      'chart-vcpu-work',
-      'chart-vcpu-exits',
-      'chart-vcpu-hcalls',
-      'chart-vcpu-state',
-      'chart-vcpu-time',
-      'chart-core-time',
-      'chart-core-work',
-      'chart-core-exits',
-    ];
+    const ids = REPORT_CHART_IDS;
     expect(Object.keys(seen.charts)).toEqual(ids);
     for (const id of ids) {
       expect(seen.charts[id], id).toMatchObject({ type: 'bar', drawn: true });

@@ -25,6 +25,24 @@ export interface ExitView {
   gprLo(n: number): number;
 }
 
+/** GPR3..GPR12 of an exit as (hi, lo) int32 pairs, and their reading (both ExitViews share it). */
+export abstract class ExitGprs {
+  /** GPR3..GPR12 as (hi, lo) pairs: gpr[2·(n−3)], gpr[2·(n−3)+1]. */
+  readonly gpr = new Int32Array(20);
+
+  /** GPRn (3..12) as a number (low 53 bits; exact for what programs pass). */
+  gprNumber(n: number): number {
+    const hi = this.gpr[2 * (n - 3)]!;
+    const lo = this.gpr[2 * (n - 3) + 1]! >>> 0;
+    return hi * 4294967296 + lo;
+  }
+
+  /** GPRn's low word, unsigned. */
+  gprLo(n: number): number {
+    return this.gpr[2 * (n - 3) + 1]! >>> 0;
+  }
+}
+
 /** One L2 vCPU as its L1 loop drives it. */
 export interface NestedVcpu {
   /** The exit of the last successful entry. */

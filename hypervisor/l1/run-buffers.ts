@@ -5,7 +5,7 @@
  * allocation: 64-bit values are (hi, lo) pairs of 32-bit words.
  */
 import type { GuestRam } from '../../mem/ram.js';
-import type { ExitView } from './nested-vcpu.js';
+import { ExitGprs, type ExitView } from './nested-vcpu.js';
 
 const GSB_HEADER = 4;
 const ELEMENT_HEADER = 4;
@@ -96,9 +96,7 @@ export class RunInput {
  * The values of the last run output buffer, parsed into fixed fields. An element the exit did not
  * carry keeps the value it had (callers read only what the exit vector implies).
  */
-export class RunOutput implements ExitView {
-  /** GPR3..GPR12 as (hi, lo) pairs: gpr[2·(n−3)], gpr[2·(n−3)+1]. */
-  readonly gpr = new Int32Array(20);
+export class RunOutput extends ExitGprs implements ExitView {
   hdarHi = 0;
   hdarLo = 0;
   hdsisr = 0;
@@ -117,7 +115,9 @@ export class RunOutput implements ExitView {
     private readonly ram: GuestRam,
     readonly addr: number,
     readonly bytes: number,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Parses the buffer; returns false (with `error`) when L0 wrote something malformed. */
   parse(): boolean {
@@ -160,18 +160,6 @@ export class RunOutput implements ExitView {
 
   /** Why the last parse failed. */
   error = '';
-
-  /** GPRn (3..12) of the last hcall exit as a number (low 53 bits; exact for what programs pass). */
-  gprNumber(n: number): number {
-    const hi = this.gpr[2 * (n - 3)]!;
-    const lo = this.gpr[2 * (n - 3) + 1]! >>> 0;
-    return hi * 4294967296 + lo;
-  }
-
-  /** GPRn's low word, unsigned. */
-  gprLo(n: number): number {
-    return this.gpr[2 * (n - 3) + 1]! >>> 0;
-  }
 
   private bad(reason: string): boolean {
     this.error = reason;

@@ -14,7 +14,7 @@ import type { GuestRam } from '../../mem/ram.js';
 import { HcallRegs } from '../l0/regs.js';
 import { get64, Hv, Regs, set64 } from '../l0/v1/structs.js';
 import { H, Hcall } from '../papr.js';
-import type { ExitView, NestedVcpu } from './nested-vcpu.js';
+import { ExitGprs, type ExitView, type NestedVcpu } from './nested-vcpu.js';
 import type { L0Port } from './vcpu-loop.js';
 
 /** Bytes of the structures a V1Vcpu needs at its two addresses (hv_guest_state v2, pt_regs). */
@@ -32,14 +32,14 @@ export interface V1InitialState {
 }
 
 /** Exit data read from the structures (GPR3..12 copied at each exit, the rest read in place). */
-class StructExitView implements ExitView {
-  readonly gpr = new Int32Array(20);
-
+class StructExitView extends ExitGprs implements ExitView {
   constructor(
     private readonly dv: DataView,
     private readonly hv: number,
     private readonly regs: number,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Copies GPR3..GPR12 out of pt_regs (after an exit). */
   capture(): void {
@@ -67,16 +67,6 @@ class StructExitView implements ExitView {
   }
   get heirLo(): number {
     return this.dv.getInt32(this.hv + Hv.HEIR, true);
-  }
-
-  gprNumber(n: number): number {
-    const hi = this.gpr[2 * (n - 3)]!;
-    const lo = this.gpr[2 * (n - 3) + 1]! >>> 0;
-    return hi * 4294967296 + lo;
-  }
-
-  gprLo(n: number): number {
-    return this.gpr[2 * (n - 3) + 1]! >>> 0;
   }
 }
 
