@@ -12,7 +12,7 @@
  *
  * Publication order (see mem/radix.ts header for the walker's side): a new entry is stored low
  * half first, then the high half holding V; a valid entry is replaced by clearing the high half,
- * then storing low, then high; unmap clears high then low. Permission changes compare-exchange the
+ * then storing low, then high; unmap clears the high half only. Permission changes compare-exchange the
  * low half so that concurrent R/C updates by walkers survive. One writer per tree.
  */
 
@@ -118,8 +118,9 @@ export class RadixWriter {
     const w = slot >>> 2;
     const hi = bswap32(Atomics.load(this.ram.i32, w));
     if ((hi & (Pte.V | Pte.L)) !== (Pte.V | Pte.L)) return false;
+    // The high half only: the low half keeps the old entry's value (ignored while V is clear), so
+    // every value it ever holds belongs to some published entry (mem/radix.ts header).
     Atomics.store(this.ram.i32, w, 0);
-    Atomics.store(this.ram.i32, w + 1, 0);
     return true;
   }
 

@@ -14,11 +14,15 @@
  * Concurrency (one writer per tree, any number of walking cores):
  * - The walker reads an entry as high, low, high again with Atomics.load and retries until both
  *   high reads agree. The writer publishes a new entry low half first, then the high half (which
- *   holds V); it replaces a valid entry by clearing the high half first, then low, then high. With
- *   those orders a walker never uses a torn entry: seeing the new low half with the old high half
- *   means the high half was cleared in between, so the second high read differs. (The one pattern
- *   it cannot see is the same entry rewritten twice, back to the old high half, inside one walk's
- *   three loads; the ISA's clear–tlbie–set rule for changing a valid entry excludes it.)
+ *   holds V); it replaces a valid entry by clearing the high half first, then low, then high, and
+ *   unmaps by clearing the high half alone (never the low half: every value the low half takes is
+ *   then the low half of some published entry). With those orders a walker never uses a torn
+ *   entry: seeing the new low half with the old high half means the high half was cleared in
+ *   between, so the second high read differs unless the new entry has the same high half, and
+ *   then the pair read is the new entry itself. (The one pattern it cannot see is the high half
+ *   leaving a value and coming back to it, with a different high half published in between,
+ *   inside one walk's three loads: two replacements of an entry whose RPN differs above 4 GiB
+ *   with no invalidation between them, which the ISA's clear–tlbie–set rule excludes.)
  * - R and C are both in the low half, so the walker sets them with a 32-bit compare-exchange of
  *   that half against the value it read, then re-reads the high half; if either changed it walks
  *   again. This is linearizable with the writer's protocol: a CAS that lands on a replaced entry

@@ -28,7 +28,8 @@
  *   that under load.) The TLB generation bump that follows (L0.invalidatePartition) drops what
  *   cores cached meanwhile;
  * - a walker reads high, low, high and retries when the high halves differ; since the high half
- *   is a constant per kind, a low half read is always one whole published value;
+ *   is a constant per kind, a low half read is always one whole published value, or the 0 of a
+ *   leaf cleared and filled again between the walker's loads, which has no rights: a miss;
  * - tables of a replaced tree are freed only when no core can still be inside it (guests.ts).
  */
 
