@@ -98,7 +98,8 @@ describe("the writer's publication order, against every schedule of a walk", () 
         for (let k = t1; k <= t2; k++) {
           reads++;
           const lo = states[k]![1];
-          if (!published.has(`${hi}:${lo}`) && torn.length < 3) torn.push(`high of states ${t1}..${t2}, low of ${k}`);
+          if (!published.has(`${hi}:${lo}`) && torn.length < 3)
+            torn.push(`high of states ${t1}..${t2}, low of ${k}`);
         }
       }
     }
