@@ -88,6 +88,13 @@ describe('under the v1 API', () => {
     const r = await stress({ stressors: { ...SMALL.atomic, ...churn }, cores: 2, api: 'v1' });
     expect(failures(r)).toEqual([]);
   });
+
+  it('state-races (v2-only) is left out with its reason; the others run and pass', async () => {
+    const r = await stress({ stressors: { ...SMALL.atomic, ...SMALL['state-races'] }, cores: 2, api: 'v1' });
+    expect(failures(r)).toEqual([]);
+    expect(r.stressors.map((s) => s.name)).toEqual(['atomic']);
+    expect(r.skipped).toEqual([{ name: 'state-races', why: expect.stringMatching(/GET\/SET_STATE/) }]);
+  });
 });
 
 describe('planted bugs are caught (mutation tests)', () => {
@@ -281,6 +288,7 @@ describe('the command', () => {
       [scenario('hcall-fuzz: { deleteAll: true }\n  atomic: {}')],
       /stressors\.hcall-fuzz: .*run hcall-fuzz alone/,
     ],
+    [[scenario('state-races: {}'), '--api', 'v1'], /stressors: under --api v1 none of them runs/],
   ])('bad input %j: one line, exit code 2', (args, message) => {
     const r = run(...(args as string[]));
     expect(r.status).toBe(2);

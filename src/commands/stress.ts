@@ -181,6 +181,7 @@ function text(r: StressReport): string {
     );
     for (const c of s.checks) lines.push(`  ${c.ok ? 'pass' : 'FAIL'}  ${c.name}: ${c.detail}`);
   }
+  for (const s of r.skipped) lines.push(`${s.name.padEnd(12)} skipped under nested ${r.api}: ${s.why}`);
   lines.push('');
   for (const c of r.checks) lines.push(`${c.ok ? 'pass' : 'FAIL'}  ${c.name}: ${c.detail}`);
   if (r.violations.length > 0) {

@@ -68,6 +68,8 @@ export interface StressReport {
   wallSeconds: number;
   instructions: number;
   stressors: StressorReport[];
+  /** Stressors of the scenario left out of this run, and why (v2-only ones under v1). */
+  skipped: { name: string; why: string }[];
   /** Checks every run has (resources, crashes, violations, watchdog). */
   checks: StressCheck[];
   violations: string[];
@@ -115,6 +117,13 @@ export async function runStress(
   const made = Object.entries(sc.stressors).flatMap(([name, params]) =>
     params === undefined ? [] : [{ name, s: STRESSORS[name]!.make(params, ov.iterations) }],
   );
+  const skipped = api === 'v1' ? made.filter((m) => m.s.v2Only !== undefined) : [];
+  if (skipped.length > 0 && skipped.length === made.length)
+    throw new UserError(
+      `${o.file}: stressors`,
+      `under --api v1 none of them runs (${skipped.map((m) => `${m.name}: ${m.s.v2Only}`).join('; ')})`,
+    );
+  for (const m of skipped) made.splice(made.indexOf(m), 1);
   refuseDeleteAllBesideOthers(made, o.file);
   const sim = createSimulation(
     {
@@ -278,6 +287,7 @@ export async function runStress(
       wallSeconds: Math.round(wallSeconds * 1000) / 1000,
       instructions: summary.instructions,
       stressors: reports,
+      skipped: skipped.map((m) => ({ name: m.name, why: m.s.v2Only! })),
       checks,
       violations: all,
       crashes: [...sim.crashes],

@@ -47,6 +47,11 @@ export interface Stressor {
    * checks that L0 then holds nothing: it runs alone.
    */
   readonly deletesAllGuests: boolean;
+  /**
+   * Why the stressor has nothing to test under the v1 API (its subject is v2-only, e.g. L0-held
+   * vCPU state); undefined: it runs under both. Under v1 the run leaves it out and says why.
+   */
+  readonly v2Only?: string;
   /** Operations done so far. */
   readonly ops: number;
   /** Creates guests and agents; called once, before the run. */
