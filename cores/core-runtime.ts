@@ -25,6 +25,7 @@ import { ownerPolicy } from '../hypervisor/l1/state-refresh.js';
 import { V1Vcpu } from '../hypervisor/l1/v1-vcpu.js';
 import { V2Vcpu } from '../hypervisor/l1/v2-vcpu.js';
 import { type L0Port, L1VcpuLoop, type OwnerPolicy, Step } from '../hypervisor/l1/vcpu-loop.js';
+import { VirtualIrq } from '../hypervisor/l1/virtual-irq.js';
 import { Hcall, StateFlags } from '../hypervisor/papr.js';
 import { SplitMix32 } from '../hypervisor/prng.js';
 import type { GuestRam } from '../mem/ram.js';
@@ -357,8 +358,9 @@ export class CoreRuntime {
   /** The owner-side stress policy recorded for entry `e`, or null. */
   private ownerPolicyOf(e: number, guestId: number, vcpuId: number): OwnerPolicy | null {
     const p = this.table.policy(e);
-    if (p.refreshEvery === 0 && p.pendingEvery === 0) return null;
-    return ownerPolicy(this.port, this.ram, p, guestId, vcpuId);
+    if (p.refreshEvery === 0 && p.pendingEvery === 0 && p.irqEvery === 0) return null;
+    const irq = p.irqEvery > 0 ? new VirtualIrq(this.table, e) : null;
+    return ownerPolicy(this.port, this.ram, p, guestId, vcpuId, irq);
   }
 
   /**

@@ -15,6 +15,8 @@ export const ibmBit = (n: number): bigint => 1n << BigInt(63 - n);
 export const Hcall = {
   H_GET_TERM_CHAR: 0x54,
   H_PUT_TERM_CHAR: 0x58,
+  /** XICS: accept the highest-priority pending interrupt (r4 ← XIRR; XISR 0: none). */
+  H_XIRR: 0x74,
   H_REGISTER_VPA: 0xdc,
   H_CEDE: 0xe0,
   H_RPT_INVALIDATE: 0x448,

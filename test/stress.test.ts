@@ -54,6 +54,7 @@ const SMALL: Record<string, Record<string, unknown>> = {
   'tlb-storm': { 'tlb-storm': { vcpus: 3, pages: 6, iterations: 120 } },
   churn: { churn: { guests: 3, vcpus: 2, iterations: 24, deleteAllEvery: 8, trips: 50_000 } },
   'state-races': { 'state-races': { vcpus: 3, probers: 2, iterations: 1500, trips: 5000 } },
+  'irq-storm': { 'irq-storm': { guests: 2, vcpus: 2, trips: 20_000 } },
 };
 
 describe('each stressor passes', () => {
@@ -81,6 +82,12 @@ describe('under the v1 API', () => {
     expect(failures(bad).join('\n')).toMatch(
       /tlb-storm: no (read of a frame a page left|store through a stale translation)/,
     );
+  });
+
+  it('the interrupt storm passes under v1 (MER through hv_guest_state, no refreshes)', async () => {
+    const r = await stress({ stressors: SMALL['irq-storm'], cores: 2, api: 'v1' });
+    expect(failures(r)).toEqual([]);
+    expect(r.stressors[0]!.ops).toBeGreaterThan(0);
   });
 
   it('atomic contention and churn pass under v1 too', async () => {
@@ -127,8 +134,31 @@ describe('planted bugs are caught (mutation tests)', () => {
     expect(failures(r).join('\n')).toMatch(/DEXCR .*lost/);
   });
 
+  it('an L1 that sends its LPCR copy with MER unmasked: the interrupt storm sees the MER flood', async () => {
+    const r = await stress({ stressors: SMALL['irq-storm'], cores: 2 }, { mutants: { merUnmasked: true } });
+    expect(r.ok).toBe(false);
+    const all = failures(r).join('\n');
+    expect(all).toMatch(/irq-storm: no spurious interrupt: \d+: .*external interrupts with none pending/);
+    // L1 stops a flooded vCPU instead of letting it spin until the run's grace period.
+    expect(r.violations.join('\n')).toMatch(/256 external interrupts in a row and nothing else .*flooded/);
+    expect(failures(r).join('\n')).not.toMatch(/guests ended by themselves/);
+  });
+
+  it('an L1 that never passes MER to L0: the interrupt storm sees every interrupt lost', async () => {
+    for (const api of ['v2', 'v1']) {
+      const r = await stress(
+        { stressors: SMALL['irq-storm'], cores: 2, api },
+        { mutants: { merNotPassed: true } },
+      );
+      expect(r.ok, api).toBe(false);
+      expect(failures(r).join('\n'), api).toMatch(
+        /irq-storm: no interrupt lost: \d+: .*: 0 of \d+ raised interrupts taken/,
+      );
+    }
+  });
+
   it('without the mutants the same runs pass (the checks are not simply always failing)', async () => {
-    for (const name of ['tlb-storm', 'atomic', 'state-races'])
+    for (const name of ['tlb-storm', 'atomic', 'state-races', 'irq-storm'])
       expect(failures(await stress({ stressors: SMALL[name], cores: 2 }))).toEqual([]);
   });
 });

@@ -66,6 +66,13 @@ export interface Mutants {
    * spec §5.6) instead of H_PARTITION_PAGE_TABLE_NOT_DEFINED: a code the hcall may not give.
    */
   runWithoutTableNotAvailable?: boolean;
+  /**
+   * L1 model bugs (L0 ignores them; the stressors hand them to the L1 loops they set up, see
+   * hypervisor/l1/virtual-irq.ts IrqBug): L1 sends its LPCR copy without masking MER off first
+   * (the MER flood), or never sends the LPCR when MER changes (MER not passed to L0).
+   */
+  merUnmasked?: boolean;
+  merNotPassed?: boolean;
 }
 
 /** Everything that configures an L0. */

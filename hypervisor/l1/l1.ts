@@ -31,6 +31,7 @@ import { V1PartitionTable } from './v1-partition-table.js';
 import { V1_HV_BYTES, V1_REGS_BYTES, V1Vcpu } from './v1-vcpu.js';
 import { V2Vcpu } from './v2-vcpu.js';
 import { type L0Port, L1VcpuLoop, type OwnerPolicy } from './vcpu-loop.js';
+import { VirtualIrq } from './virtual-irq.js';
 
 /** MSR of an L2 vCPU at entry: SF (64-bit), LE; real mode, not privileged-off (docs/guests.md). */
 const L2_MSR = 0x8000_0000_0000_0001n;
@@ -86,8 +87,12 @@ export interface GuestSpec {
   stackBytes?: number;
   /** L1's time slice per run in timebase ticks (0: only L0's slices). */
   hdecTicks?: number;
-  /** Stress: the owner's full-state refresh every N entries, an external interrupt pending every M. */
-  policy?: { refreshEvery: number; pendingEvery: number };
+  /**
+   * Stress: the owner's full-state refresh every N entries, an external interrupt pending (run
+   * flag) every M, one raised on L1's virtual interrupt source (LPCR[MER]) every `irqEvery`, with
+   * test-only L1 bugs `irqBugs` (virtual-irq.ts IrqBug).
+   */
+  policy?: { refreshEvery: number; pendingEvery: number; irqEvery?: number; irqBugs?: number };
   /** The image at L2 real address 0 instead of the shipped firmware (AddressSpaceSpec.firmware). */
   firmware?: Uint8Array;
 }
@@ -244,12 +249,24 @@ export class L1 {
   ): L1VcpuLoop {
     const hdecTicks = spec.hdecTicks ?? 0;
     let policy: LoopPolicy | undefined;
-    let owner: OwnerPolicy | null = null;
-    if (spec.policy && (spec.policy.refreshEvery > 0 || spec.policy.pendingEvery > 0)) {
-      const refreshAddr = this.pages.alloc(REFRESH_BUFFER_BYTES);
-      guest.buffers.push([refreshAddr, REFRESH_BUFFER_BYTES]);
-      policy = { ...spec.policy, refreshAddr, refreshBytes: REFRESH_BUFFER_BYTES };
-      owner = ownerPolicy(this.port, this.ram, policy, guest.id, v);
+    const sp = spec.policy;
+    const irqEvery = sp?.irqEvery ?? 0;
+    if (sp && (sp.refreshEvery > 0 || sp.pendingEvery > 0 || irqEvery > 0)) {
+      let refreshAddr = 0;
+      if (sp.refreshEvery > 0) {
+        refreshAddr = this.pages.alloc(REFRESH_BUFFER_BYTES);
+        guest.buffers.push([refreshAddr, REFRESH_BUFFER_BYTES]);
+      }
+      policy = {
+        refreshEvery: sp.refreshEvery,
+        pendingEvery: sp.pendingEvery,
+        refreshAddr,
+        refreshBytes: refreshAddr === 0 ? 0 : REFRESH_BUFFER_BYTES,
+        irqEvery,
+        irqFlags: sp.irqBugs ?? 0,
+        lpcrHi: 0,
+        lpcrLo: Number(L2_LPCR),
+      };
     }
     const entry = this.loops.add({
       guestId: guest.id,
@@ -261,6 +278,16 @@ export class L1 {
     });
     if (entry < 0) throw new L1Error(`L1 runs at most ${this.loops.capacity} vCPUs at once`);
     guest.entries.push(entry);
+    const owner: OwnerPolicy | null = policy
+      ? ownerPolicy(
+          this.port,
+          this.ram,
+          policy,
+          guest.id,
+          v,
+          irqEvery > 0 ? new VirtualIrq(this.loops, entry) : null,
+        )
+      : null;
     return new L1VcpuLoop(
       (core) => this.port.timebase(core),
       guest.id,

@@ -69,8 +69,24 @@ export const L = {
   AGENT_ARG: 25,
   /** Core that last stepped the loop (−1: none yet), written by its runner. */
   LAST_CORE: 26,
+  /**
+   * vCPU loops: L1's virtual interrupt source for the L2 vCPU (hypervisor/l1/virtual-irq.ts).
+   * Policy: raise one every IRQ_EVERY entries (0: never), IRQ_FLAGS test-only L1 bugs (IrqBug).
+   * State, by the loop's runner: interrupts raised, taken by L2 (H_XIRR found one), spurious
+   * (H_XIRR found none), H_XIRR exits in a row with no other exit between; the MER bit L1 last
+   * sent; L1's copy of the L2's LPCR (words LPCR_HI, LPCR_LO).
+   */
+  IRQ_EVERY: 27,
+  IRQ_FLAGS: 28,
+  IRQ_RAISED: 29,
+  IRQ_TAKEN: 30,
+  IRQ_SPURIOUS: 31,
+  IRQ_RUN: 32,
+  MER_SENT: 33,
+  LPCR_HI: 34,
+  LPCR_LO: 35,
 } as const;
-const ENTRY_WORDS = 32;
+const ENTRY_WORDS = 40;
 
 /**
  * Which nested API an L1 loop uses; AGENT: not a vCPU loop but an L1 vCPU doing hcalls of its own
@@ -102,6 +118,11 @@ export interface LoopPolicy {
   refreshAddr: number;
   refreshBytes: number;
   pendingEvery: number;
+  /** L1's virtual interrupts through LPCR[MER] (see L.IRQ_EVERY), and the L2's initial LPCR. */
+  irqEvery: number;
+  irqFlags: number;
+  lpcrHi: number;
+  lpcrLo: number;
 }
 
 /** The loop table: the same class on the main thread and on every core. */
@@ -171,6 +192,10 @@ export class LoopTable {
       w[b + L.REFRESH_ADDR] = s.policy.refreshAddr;
       w[b + L.REFRESH_BYTES] = s.policy.refreshBytes;
       w[b + L.PENDING_EVERY] = s.policy.pendingEvery;
+      w[b + L.IRQ_EVERY] = s.policy.irqEvery;
+      w[b + L.IRQ_FLAGS] = s.policy.irqFlags;
+      w[b + L.LPCR_HI] = s.policy.lpcrHi;
+      w[b + L.LPCR_LO] = s.policy.lpcrLo;
     }
     Atomics.store(w, b + L.STATE, LoopState.RUNNABLE);
     return e;
@@ -194,6 +219,10 @@ export class LoopTable {
       refreshAddr: this.w[b + L.REFRESH_ADDR]! >>> 0,
       refreshBytes: this.w[b + L.REFRESH_BYTES]!,
       pendingEvery: this.w[b + L.PENDING_EVERY]!,
+      irqEvery: this.w[b + L.IRQ_EVERY]!,
+      irqFlags: this.w[b + L.IRQ_FLAGS]!,
+      lpcrHi: this.w[b + L.LPCR_HI]!,
+      lpcrLo: this.w[b + L.LPCR_LO]!,
     };
   }
 

@@ -61,6 +61,8 @@ export interface NestedVcpu {
   setGpr(n: number, hi: number, lo: number): void;
   /** L1's time slice for the next entry: exit 0x980 at L1 timebase `tb`. */
   setHdecExpiry(tb: number): void;
+  /** The L2's LPCR from the next entry on = (hi, lo) (L1 changing MER; L0 masks what L1 may not set). */
+  setLpcr(hi: number, lo: number): void;
   /** Makes an external interrupt pending in L2 at the next entry (v2's run flag), if the API can. */
   requestExternal?(): void;
 }

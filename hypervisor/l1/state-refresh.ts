@@ -15,6 +15,7 @@ import { HcallRegs } from '../l0/regs.js';
 import { H, Hcall } from '../papr.js';
 import type { LoopPolicy } from './loop-table.js';
 import type { L0Port, OwnerPolicy } from './vcpu-loop.js';
+import type { VirtualIrq } from './virtual-irq.js';
 
 /** The elements a refresh moves: thread-wide registers L1 may set (not the buffer registrations). */
 export const REFRESHED: readonly ElementDef[] = ELEMENTS.filter(
@@ -52,6 +53,8 @@ export function refreshState(
   guestId: number,
   vcpuId: number,
   core: number,
+  /** Called with the GSB of the first GET once it succeeded (L1 takes its copies from it). */
+  onRead?: (gsb: number) => void,
 ): string | undefined {
   const first = buffer;
   const second = buffer + REFRESH_GSB_BYTES;
@@ -68,6 +71,7 @@ export function refreshState(
   let rc = call(Hcall.H_GUEST_GET_STATE, first);
   if (rc === H.BUSY) return undefined; // held elsewhere for a moment (a prober's GET): skip this one
   if (rc !== H.SUCCESS) return `refresh: GET_STATE of every element failed with ${rc} (r4 ${r.num(4)})`;
+  onRead?.(first);
   rc = call(Hcall.H_GUEST_SET_STATE, first);
   if (rc === H.BUSY) return undefined;
   if (rc !== H.SUCCESS) {
@@ -89,18 +93,40 @@ export function refreshState(
   return undefined;
 }
 
-/** The OwnerPolicy of a vCPU loop whose loop-table policy is `p` (on whichever thread runs it). */
+/** Byte offset of the LPCR element's value in a refresh GSB (every REFRESHED element, in order). */
+const LPCR_VALUE_AT = (() => {
+  let p = 4;
+  for (const d of REFRESHED) {
+    if (d.name === 'LPCR') return p + 4;
+    p += 4 + d.size;
+  }
+  throw new Error('the refresh must move LPCR');
+})();
+
+/**
+ * The OwnerPolicy of a vCPU loop whose loop-table policy is `p` (on whichever thread runs it);
+ * `irq`: the loop's virtual interrupt source, whose LPCR copy a refresh updates.
+ */
 export function ownerPolicy(
   port: L0Port,
   ram: GuestRam,
   p: LoopPolicy,
   guestId: number,
   vcpuId: number,
+  irq: VirtualIrq | null,
 ): OwnerPolicy {
   const r = new HcallRegs();
+  const dv = ram.dv;
+  const onRead =
+    irq === null
+      ? undefined
+      : (gsb: number) =>
+          irq.copyLpcr(dv.getInt32(gsb + LPCR_VALUE_AT, false), dv.getInt32(gsb + LPCR_VALUE_AT + 4, false));
   return {
     refreshEvery: p.refreshEvery,
     pendingEvery: p.pendingEvery,
-    refresh: (core) => refreshState(port, r, ram, p.refreshAddr, guestId, vcpuId, core),
+    irqEvery: p.irqEvery,
+    irq,
+    refresh: (core) => refreshState(port, r, ram, p.refreshAddr, guestId, vcpuId, core, onRead),
   };
 }

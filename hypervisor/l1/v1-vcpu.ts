@@ -163,7 +163,16 @@ export class V1Vcpu implements NestedVcpu {
   }
 
   setHdecExpiry(tb: number): void {
-    set64(this.dv, this.hvAddr + Hv.HDEC_EXPIRY, BigInt(tb));
+    // Every entry: two words, no BigInt (tb is a safe non-negative integer).
+    const at = this.hvAddr + Hv.HDEC_EXPIRY;
+    this.dv.setUint32(at, tb >>> 0, true);
+    this.dv.setUint32(at + 4, Math.floor(tb / 4294967296), true);
+  }
+
+  setLpcr(hi: number, lo: number): void {
+    const at = this.hvAddr + Hv.LPCR;
+    this.dv.setInt32(at, lo, true);
+    this.dv.setInt32(at + 4, hi, true);
   }
 
   /** A pt_regs field by byte offset (tests and tools). */

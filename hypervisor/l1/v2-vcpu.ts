@@ -13,6 +13,7 @@ import type { L0Port } from './vcpu-loop.js';
 /** GSB element IDs an entry may carry. */
 const GPR0 = 0x1000;
 const HDEC_EXPIRY_TB = 0x1020;
+const LPCR = 0x102c;
 
 export class V2Vcpu implements NestedVcpu {
   vector = 0;
@@ -61,5 +62,9 @@ export class V2Vcpu implements NestedVcpu {
 
   setHdecExpiry(tb: number): void {
     this.input.putNumber(HDEC_EXPIRY_TB, tb);
+  }
+
+  setLpcr(hi: number, lo: number): void {
+    this.input.putU64(LPCR, hi, lo);
   }
 }

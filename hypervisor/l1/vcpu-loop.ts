@@ -8,7 +8,8 @@
  *   0x000 stopped by L0 (time slice over, guest being deleted) → run again;
  *   0x980 HDEC (L1's own time slice)                            → yield to other vCPUs;
  *   0xC00 hcall from L2: NS_SYSCALL write/exit/exit_group, H_PUT_TERM_CHAR, H_CEDE (yield), NS_CRASH
- *         (report), anything else → H_FUNCTION as a real L1 answers unknown hcalls;
+ *         (report), H_XIRR (L1's virtual interrupt source, when the stress policy gives the vCPU
+ *         one: virtual-irq.ts), anything else → H_FUNCTION as a real L1 answers unknown hcalls;
  *   0xE00/0xE20 partition-scoped fault → demand paging, or a report when outside the guest;
  *   0xE40 HEAI → report the instruction; anything else → report the vector.
  * Results for L2 (GPR3/GPR4 of a served hcall) are queued for the next entry (NestedVcpu.setGpr:
@@ -24,6 +25,7 @@ import type { HcallRegs } from '../l0/regs.js';
 import { H, Hcall, NestsimHcall, Vector } from '../papr.js';
 import type { LoopTable } from './loop-table.js';
 import type { NestedVcpu } from './nested-vcpu.js';
+import { FLOOD_LIMIT, type VirtualIrq } from './virtual-irq.js';
 
 /** How L1 reaches L0: an hcall with PAPR register semantics, on behalf of core `core`. */
 export interface L0Port {
@@ -61,13 +63,17 @@ export interface GuestEvents {
 /**
  * What the L1 does with its own vCPU between entries besides running it (stress policies): a
  * full-state refresh every `refreshEvery` entries, an external interrupt made pending (run flag)
- * every `pendingEvery` entries; 0 turns one off.
+ * every `pendingEvery` entries, one raised on L1's virtual interrupt source (delivered through
+ * LPCR[MER], taken by L2 with H_XIRR) every `irqEvery` entries; 0 turns one off.
  */
 export interface OwnerPolicy {
   refreshEvery: number;
   /** One refresh on core `core`: undefined when it went as it must, else what broke. */
   refresh(core: number): string | undefined;
   pendingEvery: number;
+  irqEvery: number;
+  /** The vCPU's virtual interrupt source (null: L1 has none for it, H_XIRR is unknown). */
+  irq: VirtualIrq | null;
 }
 
 /** Outcome of one step. */
@@ -138,7 +144,9 @@ export class L1VcpuLoop {
     const vector = v.vector;
     if (v.exitError) return this.fail(`malformed exit data: ${v.exitError}`);
     const o = v.exit;
-    this.events.exit(this.vcpuId, vector, vector === Vector.SYSTEM_CALL ? o.gprLo(3) : -1);
+    const l2hcall = vector === Vector.SYSTEM_CALL ? o.gprLo(3) : -1;
+    this.events.exit(this.vcpuId, vector, l2hcall);
+    if (l2hcall !== Hcall.H_XIRR) this.policy?.irq?.progress();
     switch (vector) {
       case Vector.STOPPED:
         return Step.RUN;
@@ -185,6 +193,23 @@ export class L1VcpuLoop {
       if (why !== undefined) this.events.violation(`guest ${this.guestId} vCPU ${this.vcpuId}: ${why}`);
     }
     if (p.pendingEvery > 0 && n % p.pendingEvery === 0) this.vcpu.requestExternal?.();
+    if (p.irq !== null) {
+      if (p.irqEvery > 0 && n % p.irqEvery === 0) p.irq.raise();
+      p.irq.sync(this.vcpu);
+    }
+  }
+
+  /** H_XIRR from L2's external interrupt handler: which interrupt is pending (0: none). */
+  private xirr(): Step {
+    const irq = this.policy?.irq ?? null;
+    if (irq === null) return this.answer(H.FUNCTION, 0);
+    const a = irq.accept();
+    if (a.flooded) {
+      const why = `guest ${this.guestId} vCPU ${this.vcpuId}: ${FLOOD_LIMIT} external interrupts in a row and nothing else (${irq.spurious} with none pending in all): flooded, stopped`;
+      this.events.violation(why);
+      return this.fail(why);
+    }
+    return this.answer(H.SUCCESS, a.xirr);
   }
 
   /** An `sc 1` from L2: the hcall number is in GPR3, its arguments in GPR4... */
@@ -212,6 +237,8 @@ export class L1VcpuLoop {
       case Hcall.H_CEDE:
         this.answer(H.SUCCESS, 0);
         return Step.YIELD;
+      case Hcall.H_XIRR:
+        return this.xirr();
       default:
         return this.answer(H.FUNCTION, 0);
     }

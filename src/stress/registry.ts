@@ -9,6 +9,7 @@ import type { Stressor } from './stressor.js';
 import { AtomicStressor } from './stressors/atomic.js';
 import { ChurnStressor } from './stressors/churn.js';
 import { HcallFuzzStressor } from './stressors/hcall-fuzz.js';
+import { IrqStormStressor } from './stressors/irq-storm.js';
 import { StateRacesStressor } from './stressors/state-races.js';
 import { TimerEdgesStressor } from './stressors/timer-edges.js';
 import { TlbStormStressor } from './stressors/tlb-storm.js';
@@ -73,6 +74,19 @@ export const STRESSORS: Readonly<Record<string, StressorEntry<unknown>>> = {
       pendingEvery: count.default(5),
     }),
     make: (p, it) => new StateRacesStressor({ ...p, iterations: it ?? p.iterations }),
+  }),
+  'irq-storm': entry({
+    describe:
+      'external interrupts L1 raises for its L2 vCPUs through LPCR[MER], taken with H_XIRR, under full-state refreshes: none lost, none spurious',
+    params: z.strictObject({
+      guests: count.default(2),
+      vcpus: count.default(3),
+      trips: count.default(50_000),
+      irqEvery: count.refine((n) => n >= 2, 'at least 2 (the L2 must run between two raises)').default(3),
+      refreshEvery: z.number().int().min(0).default(2),
+      hdecTicks: count.default(1000),
+    }),
+    make: (p, it) => new IrqStormStressor({ ...p, trips: it ?? p.trips }),
   }),
   'timer-edges': entry({
     describe:

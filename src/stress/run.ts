@@ -174,6 +174,7 @@ export async function runStress(
       seed: (seed * 104_729 + salt) | 0,
       deterministic,
       chaos,
+      mutants: o.mutants ?? {},
       violation: (what) => {
         if (violations.length < 200) violations.push(`${name}: ${what}`);
       },

@@ -6,6 +6,7 @@
  *
  * Invoked from: src/stress/run.ts.
  */
+import type { Mutants } from '../../hypervisor/l0/l0.js';
 import type { SplitMix32 } from '../../hypervisor/prng.js';
 import type { SimulationBase } from '../simulation.js';
 
@@ -20,6 +21,8 @@ export interface StressContext {
   readonly deterministic: boolean;
   /** --chaos: preempt and migrate at the moments races live in. */
   readonly chaos: boolean;
+  /** Test-only planted bugs (--mutant); the L1-side ones are the stressors' to apply. */
+  readonly mutants: Mutants;
   /** Records a broken invariant, in one line that names the stressor's guest or vCPU. */
   violation(what: string): void;
   /** The machine's timebase now (virtual time). */
