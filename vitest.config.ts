@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // test/support/spawn.ts collects dead simulations' guest RAM before it forks a child.
+    execArgv: ['--expose-gc'],
   },
 });

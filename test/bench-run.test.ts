@@ -8,7 +8,7 @@
  * report compares clean against itself while a regression planted into a copy is flagged.
  * Needs `npm run build` first (npm test does it).
  */
-import { spawnSync } from 'node:child_process';
+
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SETTABLE_THREAD_ELEMENTS, THREAD_ELEMENTS } from '../bench/support/l0-caller.js';
 import { escapeHtml } from '../src/html/page.js';
 import { runCli } from './cli-harness.js';
+import { spawnSync } from './support/spawn.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'nestsim-bench-run-'));

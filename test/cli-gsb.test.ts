@@ -2,12 +2,13 @@
  * `nestsim gsb decode | encode` through main() with a capturing Io (exact output, exit codes 0, 1
  * and 2, one-line errors naming the element), plus one run of the built binary.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli-harness.js';
+import { spawnSync } from './support/spawn.js';
 
 /** The T5 message of spec §12 (92 bytes). */
 const T5 =

@@ -8,11 +8,12 @@
  *      skipped with a printed reason, unless NESTSIM_REQUIRE_TOOLS=1 (CI), where it fails.
  * ELFs in `knownFailing` are asserted to STILL differ, so that fixing one forces its removal.
  */
-import { spawnSync } from 'node:child_process';
+
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli-harness.js';
 import { type Expected, expectedOf, type GuestElf, guestElfs } from './support/guests.js';
 import { type GuestResult, runGuestFile } from './support/l2-harness.js';
+import { spawnSync } from './support/spawn.js';
 
 /**
  * ELFs (file names in guests/bin) that nestsim does not yet run like qemu, each with the reason.

@@ -3,12 +3,13 @@
  * seeded interleavings, demand paging vs eager loading, nothing of L1's memory leaked, and the
  * `nestsim exec` binary as a user runs it.
  */
-import { spawnSync } from 'node:child_process';
+
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readElfFile } from '../cores/elf.js';
 import { Simulation } from '../src/simulation.js';
 import { GUESTS_DIR } from './support/guests.js';
+import { spawnSync } from './support/spawn.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'nestsim.js');
 const elf = (name: string) => join(GUESTS_DIR, 'bin', name);

@@ -3,13 +3,14 @@
  * field and the reason (exit code 2); the shipped scenarios pass; a failing check gives exit code
  * 1; the JSON report has the documented shape; the built binary runs the default scenario.
  */
-import { spawnSync } from 'node:child_process';
+
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../src/scenario/load.js';
 import { runCli } from './cli-harness.js';
+import { spawnSync } from './support/spawn.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'nestsim.js');

@@ -7,7 +7,7 @@
  * --minimize shrinks the failing sequence to the 4 calls the bug needs, whose replay on a fresh L0
  * fails the same way (and passes without the bug).
  */
-import { spawnSync } from 'node:child_process';
+
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ import type { SimulationBase } from '../src/simulation.js';
 import { formatMinimized, minimizeFuzz, REPLAY_RAM_BYTES, replayCalls } from '../src/stress/minimize.js';
 import { runStress, type StressReport } from '../src/stress/run.js';
 import { stressScenarioSchema } from '../src/stress/scenario.js';
+import { spawnSync } from './support/spawn.js';
 
 /** Runs a stress scenario given as an object; returns the report and the simulation. */
 async function stress(
