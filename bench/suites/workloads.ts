@@ -41,12 +41,16 @@ function runNestsim(file: string, reps: number): [number, number] {
   return [r.instructions, seconds];
 }
 
-/** Wall seconds of REPS runs of `file` under qemu-ppc64le, or undefined without QEMU. */
-function runQemu(file: string, cpu: string, reps: number): number | undefined {
+/** Wall seconds of REPS runs of `file` under qemu-ppc64le, or why QEMU could not run it. */
+function runQemu(file: string, cpu: string, reps: number): number | string {
   const t0 = performance.now();
   for (let k = 0; k < reps; k++) {
     const r = spawnSync('qemu-ppc64le', ['-cpu', cpu, file], { stdio: 'ignore' });
-    if (r.error) return undefined;
+    // ENOMEM here is the fork refused: this process maps too much (earlier simulations' RAM).
+    if (r.error)
+      return `qemu-ppc64le could not be started (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`;
+    // The workloads exit with codes of their own (a checksum); only a signal is a failure.
+    if (r.signal) return `qemu-ppc64le ${cpu} was killed by ${r.signal}`;
   }
   return (performance.now() - t0) / 1000;
 }
@@ -64,6 +68,8 @@ export const suite: BenchSuite = {
     const metrics: BenchMetric[] = [];
     const haveQemu = spawnSync('qemu-ppc64le', ['--version']).status === 0;
     if (!haveQemu) log('qemu-ppc64le not found: the QEMU ratios are skipped (apt-get install qemu-user)');
+    /** Workloads QEMU failed on once: their ratio would mix runs with and without it. */
+    const qemuFailed = new Set<string>();
     for (const w of WORKLOADS) {
       ctx.measuring(w);
       const file = join(SHIPPED_GUESTS, `${w}.elf`);
@@ -74,13 +80,18 @@ export const suite: BenchSuite = {
       for (let k = 0; k < warmup + runs; k++) {
         const [insns, secs] = runNestsim(file, reps);
         const q = haveQemu ? runQemu(file, cpu, reps) : undefined;
+        if (typeof q === 'string' && !qemuFailed.has(w)) {
+          qemuFailed.add(w);
+          log(`${w}: ${q}: its QEMU ratio is left out`);
+        }
         if (k < warmup) continue;
         mips.push(insns / secs / 1e6);
-        if (q !== undefined) {
+        if (typeof q === 'number') {
           ratios.push(secs / q);
           qemuMs.push((q / reps) * 1000);
         }
       }
+      if (qemuFailed.has(w)) ratios.length = qemuMs.length = 0;
       const m = perRun(
         {
           suite: 'workloads',
