@@ -17,6 +17,7 @@ import { V1Host } from '../hypervisor/l0/v1/host.js';
 import { installV1 } from '../hypervisor/l0/v1/registry.js';
 import { AgentLoop } from '../hypervisor/l1/agent.js';
 import { AGENTS } from '../hypervisor/l1/agents/index.js';
+import { Doorbells } from '../hypervisor/l1/doorbells.js';
 import { agentContext } from '../hypervisor/l1/l1.js';
 import { L, LoopState, LoopTable, NestedApi } from '../hypervisor/l1/loop-table.js';
 import { RemoteGuestEvents, RemoteGuestMemory } from '../hypervisor/l1/remote-services.js';
@@ -358,9 +359,12 @@ export class CoreRuntime {
   /** The owner-side stress policy recorded for entry `e`, or null. */
   private ownerPolicyOf(e: number, guestId: number, vcpuId: number): OwnerPolicy | null {
     const p = this.table.policy(e);
-    if (p.refreshEvery === 0 && p.pendingEvery === 0 && p.irqEvery === 0) return null;
-    const irq = p.irqEvery > 0 ? new VirtualIrq(this.table, e) : null;
-    return ownerPolicy(this.port, this.ram, p, guestId, vcpuId, irq);
+    if (p.refreshEvery === 0 && p.pendingEvery === 0 && p.irqEvery === 0 && p.doorbellThreads === 0)
+      return null;
+    return ownerPolicy(this.port, this.ram, p, guestId, vcpuId, {
+      irq: p.irqEvery > 0 ? new VirtualIrq(this.table, e) : null,
+      doorbells: p.doorbellThreads > 0 ? new Doorbells(this.table, e, guestId, vcpuId) : null,
+    });
   }
 
   /**

@@ -234,7 +234,7 @@ function setAsdr(r: Int32Array, l2ra: number): void {
  * Delivers the highest-priority pending asynchronous guest interrupt at a check point, before the
  * instruction at (hi, lo): a system reset L0 made pending (not maskable), then, with MSR[EE] = 1,
  * an external interrupt (L0's RUN_VCPU flag, or LPCR[MER]), the decrementer (DEC negative), a
- * privileged doorbell. Returns true when one was delivered (NIA is then in `c.tHi/c.tLo`).
+ * privileged doorbell (L0's RUN_VCPU flag, or DPDES bit 0). Returns true when one was delivered (NIA is then in `c.tHi/c.tLo`).
  */
 export function pendingInterrupt(c: Cpu, now: number, hi: number, lo: number): boolean {
   const r = c.r;
@@ -254,7 +254,8 @@ export function pendingInterrupt(c: Cpu, now: number, hi: number, lo: number): b
     deliver(c, Vector.DECREMENTER, hi, lo, 0);
     return true;
   }
-  if ((pend & Pending.DOORBELL) !== 0) {
+  // A doorbell L0 made pending (run flag, one shot), or DPDES[0] set: pending until msgclrp.
+  if ((pend & Pending.DOORBELL) !== 0 || (r[R.DPDES + 1] & 1) !== 0) {
     r[R.PENDING] = pend & ~Pending.DOORBELL;
     deliver(c, Vector.DOORBELL, hi, lo, 0);
     return true;

@@ -328,3 +328,26 @@ describe('state across an entry', () => {
 function shadowFixed(r: ReturnType<typeof v1Rig>): number {
   return r.l0.stats.shadowFaults.fixed;
 }
+
+describe('doorbells under v1', () => {
+  it('msgsndp (MSGP is never L0’s to give L1) → 0xE40 with the instruction in HEIR', () => {
+    const { l0 } = v1Rig();
+    const msgsndp = e.msgsndp!(9);
+    program(l0, CODE, [msgsndp]);
+    expect(enterAt(l0, CODE).rc).toBe(Vector.HV_EMULATION_ASSIST);
+    expect(getHv(l0, 'HEIR')).toBe(BigInt(msgsndp));
+    expect(getReg(l0, 'NIP')).toBe(BigInt(CODE));
+  });
+
+  it('DPDES set by L1 in hv_guest_state: the L2 takes 0xA00 at once (EE on), and DPDES stays set', () => {
+    const { l0 } = v1Rig();
+    program(l0, CODE, [e.b!(0)]);
+    program(l0, Vector.DOORBELL, [e.mfspr!(4, 26), e.li!(3, 0x77), e.sc!(1)]); // r4 ← SRR0
+    setReg(l0, 'MSR', L2_MSR | 0x8000n);
+    setHv(l0, 'DPDES', 1n);
+    expect(enterAt(l0, CODE).rc).toBe(Vector.SYSTEM_CALL);
+    expect(getReg(l0, 'GPR3')).toBe(0x77n);
+    expect(getReg(l0, 'GPR4')).toBe(BigInt(CODE)); // taken before the first instruction
+    expect(getHv(l0, 'DPDES')).toBe(1n); // level: still set on the way out
+  });
+});

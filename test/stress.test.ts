@@ -53,6 +53,7 @@ const SMALL: Record<string, Record<string, unknown>> = {
   churn: { churn: { guests: 3, vcpus: 2, iterations: 24, deleteAllEvery: 8, trips: 50_000 } },
   'state-races': { 'state-races': { vcpus: 3, probers: 2, iterations: 1500, trips: 5000 } },
   'irq-storm': { 'irq-storm': { guests: 2, vcpus: 2, trips: 20_000 } },
+  doorbells: { doorbells: { guests: 2, vcores: 2, rounds: 60 } },
 };
 
 describe('each stressor passes', () => {
@@ -80,6 +81,12 @@ describe('under the v1 API', () => {
     expect(failures(bad).join('\n')).toMatch(
       /tlb-storm: no (read of a frame a page left|store through a stale translation)/,
     );
+  });
+
+  it('doorbell ping-pong passes under v1 (msgsndp/msgclrp arrive as HEAI, DPDES in hv_guest_state)', async () => {
+    const r = await stress({ stressors: SMALL.doorbells, cores: 2, api: 'v1' });
+    expect(failures(r)).toEqual([]);
+    expect(r.stressors[0]!.ops).toBe(2 * 4 * 60);
   });
 
   it('the interrupt storm passes under v1 (MER through hv_guest_state, no refreshes)', async () => {
@@ -155,8 +162,21 @@ describe('planted bugs are caught (mutation tests)', () => {
     }
   });
 
+  it('an L1 whose doorbell emulation never sends DPDES: every doorbell is lost (v1 and v2)', async () => {
+    for (const api of ['v2', 'v1']) {
+      const r = await stress(
+        { stressors: SMALL.doorbells, cores: 2, api },
+        { mutants: { dpdesNotPassed: true } },
+      );
+      expect(r.ok, api).toBe(false);
+      expect(failures(r).join('\n'), api).toMatch(
+        /doorbells: no doorbell lost: \d+: .*received 0 of 60 doorbells, then waited in vain/,
+      );
+    }
+  });
+
   it('without the mutants the same runs pass (the checks are not simply always failing)', async () => {
-    for (const name of ['tlb-storm', 'atomic', 'state-races', 'irq-storm'])
+    for (const name of ['tlb-storm', 'atomic', 'state-races', 'irq-storm', 'doorbells'])
       expect(failures(await stress({ stressors: SMALL[name], cores: 2 }))).toEqual([]);
   });
 });
@@ -307,6 +327,7 @@ describe('the command', () => {
     expect(r.out).toMatch(/all checks passed/);
     expect(r.out).toMatch(/atomic +[\d,]+ increments \([\d,]+\/s\), [\d,]+ checks evaluated/);
     expect(r.out).toMatch(/irq-storm +[\d,]+ interrupts/);
+    expect(r.out).toMatch(/doorbells +[\d,]+ doorbells/);
   });
 
   it.each([

@@ -34,6 +34,8 @@ function rig(bugs = 0) {
       irqFlags: bugs,
       lpcrHi: 0,
       lpcrLo: L2_LPCR,
+      doorbellThreads: 0,
+      doorbellFlags: 0,
     },
   });
   const sent: number[] = [];

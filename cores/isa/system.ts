@@ -371,3 +371,38 @@ export const vsxInsn: Exec = (c, i, ch, cl) => {
   if ((c.r[R.HFSCR + 1] & (1 << Facility.VECVSX)) === 0) return hvFacility(c, Facility.VECVSX, ch, cl);
   return hvEmulation(c, i, ch, cl);
 };
+
+/** Message type of a directed privileged doorbell (RB 32:36) and the thread field (RB 57:63). */
+const MSG_DPDES = 5;
+
+/**
+ * The thread a msgsndp/msgclrp names, when it is a privileged doorbell for a thread of this
+ * vCPU's (one-thread) core: 0, or −1 (another type, or a thread the core does not have: no-op).
+ */
+function doorbellThread(r: Int32Array, i: number): number {
+  const lo = r[2 * rb(i) + 1]!;
+  if (((lo >>> 27) & 0x1f) !== MSG_DPDES) return -1;
+  return (lo & 0x7f) === 0 ? 0 : -1;
+}
+
+/**
+ * msgsndp RB — directed privileged doorbell to a thread of this core: DPDES[thread] ← 1.
+ * Privileged; with HFSCR[MSGP] = 0 the hypervisor emulates it (exit 0xF80), which is how an L1
+ * gives SMT siblings doorbells when they run as separate vCPUs.
+ */
+export const msgsndp: Exec = (c, i, ch, cl) => {
+  const r = c.r;
+  if (c.problemState()) return program(c, ProgramCause.PRIVILEGED, ch, cl);
+  if ((r[R.HFSCR + 1] & (1 << Facility.MSGP)) === 0) return hvFacility(c, Facility.MSGP, ch, cl);
+  if (doorbellThread(r, i) === 0) r[R.DPDES + 1] |= 1;
+  return Step.SYNC; // the doorbell may be taken at once
+};
+
+/** msgclrp RB — DPDES[thread] ← 0 (privileged; HFSCR[MSGP] = 0: emulated, exit 0xF80). */
+export const msgclrp: Exec = (c, i, ch, cl) => {
+  const r = c.r;
+  if (c.problemState()) return program(c, ProgramCause.PRIVILEGED, ch, cl);
+  if ((r[R.HFSCR + 1] & (1 << Facility.MSGP)) === 0) return hvFacility(c, Facility.MSGP, ch, cl);
+  if (doorbellThread(r, i) === 0) r[R.DPDES + 1] &= ~1;
+  return Step.NEXT;
+};

@@ -353,6 +353,8 @@ D('tdi', 2, 'TO,RA,SI', sys.tdi);
 row('tlbie', 'X', '011111 sssss / kk p R bbbbb 0100110010 /', 'RB,RS,RIC,PRS,R', sys.tlbie);
 row('tlbiel', 'X', '011111 sssss / kk p R bbbbb 0100010010 /', 'RB,RS,RIC,PRS,R', sys.tlbiel);
 row('attn', 'X', '000000 ///// ///// ///// 0100000000 /', '', sys.attn);
+row('msgsndp', 'X', '011111 ///// ///// bbbbb 0010001110 /', 'RB', sys.msgsndp);
+row('msgclrp', 'X', '011111 ///// ///// bbbbb 0010101110 /', 'RB', sys.msgclrp);
 
 // ---- Facilities nestsim does not execute: the interrupt their enable bits call for ----
 for (const [op, name] of [

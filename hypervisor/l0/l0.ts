@@ -73,6 +73,8 @@ export interface Mutants {
    */
   merUnmasked?: boolean;
   merNotPassed?: boolean;
+  /** L1 model bug: L1's doorbell emulation never sends DPDES to L0 (doorbells.ts DoorbellBug). */
+  dpdesNotPassed?: boolean;
 }
 
 /** Everything that configures an L0. */

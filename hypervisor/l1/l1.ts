@@ -21,6 +21,7 @@ import { Cap, DeleteFlags, H, Hcall, RptTarget, RptType, StateFlags } from '../p
 import { AddressSpace, type Paging } from './address-space.js';
 import { type AgentContext, AgentLoop } from './agent.js';
 import { AGENTS } from './agents/index.js';
+import { Doorbells } from './doorbells.js';
 import { L1Guest } from './guest.js';
 import { L, type LoopPolicy, LoopTable, NestedApi } from './loop-table.js';
 import type { NestedVcpu } from './nested-vcpu.js';
@@ -39,6 +40,12 @@ const L2_MSR = 0x8000_0000_0000_0001n;
 const L2_LPCR = 0x0200_0000n;
 /** HFSCR: every facility the L1 may grant. */
 const L2_HFSCR = 0xffffn;
+/** HFSCR[MSGP]: withheld when L1 emulates doorbells among the guest's SMT siblings. */
+const HFSCR_MSGP = 1n << 10n;
+
+/** The HFSCR L1 gives the guest's vCPUs. */
+const hfscrFor = (spec: GuestSpec) =>
+  (spec.policy?.doorbellThreads ?? 0) > 0 ? L2_HFSCR & ~HFSCR_MSGP : L2_HFSCR;
 /** DEC far in the future (EE is 0 anyway). */
 const FAR_DEC = 0x4000_0000_0000_0000n;
 
@@ -90,9 +97,17 @@ export interface GuestSpec {
   /**
    * Stress: the owner's full-state refresh every N entries, an external interrupt pending (run
    * flag) every M, one raised on L1's virtual interrupt source (LPCR[MER]) every `irqEvery`, with
-   * test-only L1 bugs `irqBugs` (virtual-irq.ts IrqBug).
+   * test-only L1 bugs `irqBugs` (virtual-irq.ts IrqBug); doorbell emulation among SMT siblings.
    */
-  policy?: { refreshEvery: number; pendingEvery: number; irqEvery?: number; irqBugs?: number };
+  policy?: {
+    refreshEvery: number;
+    pendingEvery: number;
+    irqEvery?: number;
+    irqBugs?: number;
+    /** L1 emulates msgsndp/msgclrp among SMT siblings of this many threads (doorbells.ts). */
+    doorbellThreads?: number;
+    doorbellBugs?: number;
+  };
   /** The image at L2 real address 0 instead of the shipped firmware (AddressSpaceSpec.firmware). */
   firmware?: Uint8Array;
 }
@@ -186,7 +201,7 @@ export class L1 {
           nia: BigInt(spec.image.entry),
           msr: L2_MSR,
           lpcr: L2_LPCR,
-          hfscr: L2_HFSCR,
+          hfscr: hfscrFor(spec),
           gprs: { 1: BigInt(top - 64), 3: BigInt(v), 4: BigInt(spec.vcpus), 12: BigInt(spec.image.entry) },
         });
         const loop = this.addLoop(guest, v, vcpu, space, spec, {
@@ -251,7 +266,8 @@ export class L1 {
     let policy: LoopPolicy | undefined;
     const sp = spec.policy;
     const irqEvery = sp?.irqEvery ?? 0;
-    if (sp && (sp.refreshEvery > 0 || sp.pendingEvery > 0 || irqEvery > 0)) {
+    const doorbellThreads = sp?.doorbellThreads ?? 0;
+    if (sp && (sp.refreshEvery > 0 || sp.pendingEvery > 0 || irqEvery > 0 || doorbellThreads > 0)) {
       let refreshAddr = 0;
       if (sp.refreshEvery > 0) {
         refreshAddr = this.pages.alloc(REFRESH_BUFFER_BYTES);
@@ -266,6 +282,8 @@ export class L1 {
         irqFlags: sp.irqBugs ?? 0,
         lpcrHi: 0,
         lpcrLo: Number(L2_LPCR),
+        doorbellThreads,
+        doorbellFlags: sp.doorbellBugs ?? 0,
       };
     }
     const entry = this.loops.add({
@@ -279,14 +297,10 @@ export class L1 {
     if (entry < 0) throw new L1Error(`L1 runs at most ${this.loops.capacity} vCPUs at once`);
     guest.entries.push(entry);
     const owner: OwnerPolicy | null = policy
-      ? ownerPolicy(
-          this.port,
-          this.ram,
-          policy,
-          guest.id,
-          v,
-          irqEvery > 0 ? new VirtualIrq(this.loops, entry) : null,
-        )
+      ? ownerPolicy(this.port, this.ram, policy, guest.id, v, {
+          irq: irqEvery > 0 ? new VirtualIrq(this.loops, entry) : null,
+          doorbells: doorbellThreads > 0 ? new Doorbells(this.loops, entry, guest.id, v) : null,
+        })
       : null;
     return new L1VcpuLoop(
       (core) => this.port.timebase(core),
@@ -330,7 +344,7 @@ export class L1 {
           NIA: BigInt(spec.image.entry),
           MSR: L2_MSR,
           LPCR: L2_LPCR,
-          HFSCR: L2_HFSCR,
+          HFSCR: hfscrFor(spec),
           DEC_EXPIRY_TB: FAR_DEC,
           GPR1: BigInt(top - 64),
           GPR3: BigInt(v),

@@ -85,8 +85,20 @@ export const L = {
   MER_SENT: 33,
   LPCR_HI: 34,
   LPCR_LO: 35,
+  /**
+   * vCPU loops: L1's emulation of msgsndp/msgclrp among SMT siblings (hypervisor/l1/doorbells.ts).
+   * Policy: DB_THREADS threads per virtual core (0: none), DB_FLAGS test-only L1 bugs. State:
+   * DB_REQUEST a doorbell is pending for this vCPU (set by a sibling's loop: Atomics), DPDES_SENT
+   * the DPDES L1 last sent, DB_SENT doorbells this vCPU sent, DB_CLEARED its msgclrp.
+   */
+  DB_THREADS: 36,
+  DB_FLAGS: 37,
+  DB_REQUEST: 38,
+  DPDES_SENT: 39,
+  DB_SENT: 40,
+  DB_CLEARED: 41,
 } as const;
-const ENTRY_WORDS = 40;
+const ENTRY_WORDS = 48;
 
 /**
  * Which nested API an L1 loop uses; AGENT: not a vCPU loop but an L1 vCPU doing hcalls of its own
@@ -123,6 +135,9 @@ export interface LoopPolicy {
   irqFlags: number;
   lpcrHi: number;
   lpcrLo: number;
+  /** L1's doorbell emulation among SMT siblings (see L.DB_THREADS). */
+  doorbellThreads: number;
+  doorbellFlags: number;
 }
 
 /** The loop table: the same class on the main thread and on every core. */
@@ -196,6 +211,8 @@ export class LoopTable {
       w[b + L.IRQ_FLAGS] = s.policy.irqFlags;
       w[b + L.LPCR_HI] = s.policy.lpcrHi;
       w[b + L.LPCR_LO] = s.policy.lpcrLo;
+      w[b + L.DB_THREADS] = s.policy.doorbellThreads;
+      w[b + L.DB_FLAGS] = s.policy.doorbellFlags;
     }
     Atomics.store(w, b + L.STATE, LoopState.RUNNABLE);
     return e;
@@ -223,7 +240,24 @@ export class LoopTable {
       irqFlags: this.w[b + L.IRQ_FLAGS]!,
       lpcrHi: this.w[b + L.LPCR_HI]!,
       lpcrLo: this.w[b + L.LPCR_LO]!,
+      doorbellThreads: this.w[b + L.DB_THREADS]!,
+      doorbellFlags: this.w[b + L.DB_FLAGS]!,
     };
+  }
+
+  /** The entry of vCPU `vcpuId` of guest `guestId` while it is runnable, or −1. */
+  find(guestId: number, vcpuId: number): number {
+    for (let e = 0; e < this.capacity; e++) {
+      const b = e * ENTRY_WORDS;
+      if (
+        this.w[b + L.GUEST_ID] === guestId &&
+        this.w[b + L.VCPU_ID] === vcpuId &&
+        this.state(e) === LoopState.RUNNABLE &&
+        this.w[b + L.API] !== NestedApi.AGENT
+      )
+        return e;
+    }
+    return -1;
   }
 
   /** Main thread: frees an entry (its guest was deleted; no core steps it any more). */

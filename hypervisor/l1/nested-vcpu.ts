@@ -19,6 +19,8 @@ export interface ExitView {
   readonly asdrHi: number;
   readonly asdrLo: number;
   readonly heirLo: number;
+  /** HFSCR's high word: its top byte is the facility of a 0xF80 exit. */
+  readonly hfscrHi: number;
   /** GPRn (3..12) as a number (low 53 bits; exact for what programs pass). */
   gprNumber(n: number): number;
   /** GPRn's low word, unsigned. */
@@ -63,6 +65,15 @@ export interface NestedVcpu {
   setHdecExpiry(tb: number): void;
   /** The L2's LPCR from the next entry on = (hi, lo) (L1 changing MER; L0 masks what L1 may not set). */
   setLpcr(hi: number, lo: number): void;
+  /** The L2's DPDES from the next entry on (L1's doorbell emulation). */
+  setDpdes(lo: number): void;
+  /** The L2's NIA for the next entry (L1 emulated the instruction at the exit's NIA). */
+  setNia(hi: number, lo: number): void;
+  /**
+   * GPRn of the L2 as it is now, on core `core` (v2: H_GUEST_GET_STATE; v1: the structures), or
+   * undefined when L0 would not give it. Between an exit and the next entry only.
+   */
+  readGpr(n: number, core: number): { hi: number; lo: number } | undefined;
   /** Makes an external interrupt pending in L2 at the next entry (v2's run flag), if the API can. */
   requestExternal?(): void;
 }

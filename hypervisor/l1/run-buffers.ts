@@ -112,7 +112,7 @@ export class RunOutput extends ExitGprs implements ExitView {
   count = 0;
 
   constructor(
-    private readonly ram: GuestRam,
+    readonly ram: GuestRam,
     readonly addr: number,
     readonly bytes: number,
   ) {

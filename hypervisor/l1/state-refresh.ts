@@ -13,6 +13,7 @@ import type { GuestRam } from '../../mem/ram.js';
 import { ELEMENTS, type ElementDef } from '../gsb/elements.js';
 import { HcallRegs } from '../l0/regs.js';
 import { H, Hcall } from '../papr.js';
+import type { Doorbells } from './doorbells.js';
 import type { LoopPolicy } from './loop-table.js';
 import type { L0Port, OwnerPolicy } from './vcpu-loop.js';
 import type { VirtualIrq } from './virtual-irq.js';
@@ -105,7 +106,8 @@ const LPCR_VALUE_AT = (() => {
 
 /**
  * The OwnerPolicy of a vCPU loop whose loop-table policy is `p` (on whichever thread runs it);
- * `irq`: the loop's virtual interrupt source, whose LPCR copy a refresh updates.
+ * `irq`: the loop's virtual interrupt source, whose LPCR copy a refresh updates; `doorbells`: its
+ * doorbell emulation.
  */
 export function ownerPolicy(
   port: L0Port,
@@ -113,7 +115,7 @@ export function ownerPolicy(
   p: LoopPolicy,
   guestId: number,
   vcpuId: number,
-  irq: VirtualIrq | null,
+  { irq, doorbells }: { irq: VirtualIrq | null; doorbells: Doorbells | null },
 ): OwnerPolicy {
   const r = new HcallRegs();
   const dv = ram.dv;
@@ -127,6 +129,7 @@ export function ownerPolicy(
     pendingEvery: p.pendingEvery,
     irqEvery: p.irqEvery,
     irq,
+    doorbells,
     refresh: (core) => refreshState(port, r, ram, p.refreshAddr, guestId, vcpuId, core, onRead),
   };
 }

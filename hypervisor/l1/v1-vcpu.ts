@@ -68,6 +68,9 @@ class StructExitView extends ExitGprs implements ExitView {
   get heirLo(): number {
     return this.dv.getInt32(this.hv + Hv.HEIR, true);
   }
+  get hfscrHi(): number {
+    return this.dv.getInt32(this.hv + Hv.HFSCR + 4, true);
+  }
 }
 
 /** One L2 vCPU on the v1 API. */
@@ -170,7 +173,24 @@ export class V1Vcpu implements NestedVcpu {
   }
 
   setLpcr(hi: number, lo: number): void {
-    const at = this.hvAddr + Hv.LPCR;
+    this.put(this.hvAddr + Hv.LPCR, hi, lo);
+  }
+
+  setDpdes(lo: number): void {
+    this.put(this.hvAddr + Hv.DPDES, 0, lo);
+  }
+
+  setNia(hi: number, lo: number): void {
+    this.put(this.regsAddr + Regs.NIP, hi, lo);
+  }
+
+  readGpr(n: number): { hi: number; lo: number } {
+    const at = this.regsAddr + 8 * n;
+    return { hi: this.dv.getInt32(at + 4, true), lo: this.dv.getInt32(at, true) };
+  }
+
+  /** A doubleword of the structures (little-endian, as L1 keeps them). */
+  private put(at: number, hi: number, lo: number): void {
     this.dv.setInt32(at, lo, true);
     this.dv.setInt32(at + 4, hi, true);
   }

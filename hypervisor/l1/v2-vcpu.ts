@@ -4,6 +4,8 @@
  * registers come back in the run output buffer. Both buffers are in L1 memory, so the pending input
  * survives the loop moving to another core (RunInput keeps its state in the buffer).
  */
+
+import { elementByName } from '../gsb/elements.js';
 import { HcallRegs } from '../l0/regs.js';
 import { H, Hcall, RunFlags } from '../papr.js';
 import type { ExitView, NestedVcpu } from './nested-vcpu.js';
@@ -14,6 +16,8 @@ import type { L0Port } from './vcpu-loop.js';
 const GPR0 = 0x1000;
 const HDEC_EXPIRY_TB = 0x1020;
 const LPCR = 0x102c;
+const NIA = 0x1021;
+const DPDES = elementByName('DPDES')!.id;
 
 export class V2Vcpu implements NestedVcpu {
   vector = 0;
@@ -66,5 +70,34 @@ export class V2Vcpu implements NestedVcpu {
 
   setLpcr(hi: number, lo: number): void {
     this.input.putU64(LPCR, hi, lo);
+  }
+
+  setDpdes(lo: number): void {
+    this.input.putU64(DPDES, 0, lo);
+  }
+
+  setNia(hi: number, lo: number): void {
+    this.input.putU64(NIA, hi, lo);
+  }
+
+  /**
+   * One-element H_GUEST_GET_STATE. The GSB goes in the run output buffer: its exit data was parsed
+   * already, and nothing reads the buffer again before the next H_GUEST_RUN_VCPU fills it.
+   */
+  readGpr(n: number, core: number): { hi: number; lo: number } | undefined {
+    const at = this.output.addr;
+    const dv = this.output.ram.dv;
+    dv.setUint32(at, 1, false);
+    dv.setUint16(at + 4, GPR0 + n, false);
+    dv.setUint16(at + 6, 8, false);
+    const r = this.r;
+    r.clear();
+    r.setInt(3, Hcall.H_GUEST_GET_STATE);
+    r.setInt(5, this.guestId);
+    r.setInt(6, this.vcpuId);
+    r.setInt(7, at);
+    r.setInt(8, 16);
+    if (this.port.hcall(r, core) !== H.SUCCESS) return undefined;
+    return { hi: dv.getInt32(at + 8, false), lo: dv.getInt32(at + 12, false) };
   }
 }

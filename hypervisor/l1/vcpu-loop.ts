@@ -23,6 +23,7 @@ import { HcallLevel } from '../../src/trace/layout.js';
 import { type TraceRecorder, wallMicros } from '../../src/trace/recorder.js';
 import type { HcallRegs } from '../l0/regs.js';
 import { H, Hcall, NestsimHcall, Vector } from '../papr.js';
+import { type Doorbells, MSGCLRP_XO, MSGSNDP_XO } from './doorbells.js';
 import type { LoopTable } from './loop-table.js';
 import type { NestedVcpu } from './nested-vcpu.js';
 import { FLOOD_LIMIT, type VirtualIrq } from './virtual-irq.js';
@@ -74,6 +75,8 @@ export interface OwnerPolicy {
   irqEvery: number;
   /** The vCPU's virtual interrupt source (null: L1 has none for it, H_XIRR is unknown). */
   irq: VirtualIrq | null;
+  /** L1's doorbell emulation for the vCPU (null: msgsndp/msgclrp exits are not expected). */
+  doorbells: Doorbells | null;
 }
 
 /** Outcome of one step. */
@@ -94,6 +97,12 @@ const Errno = { EBADF: 9, EFAULT: 14, ENOSYS: 38, EINVAL: 22 } as const;
 const MAX_WRITE = 1 << 20;
 
 const hex = (v: number) => `0x${v.toString(16)}`;
+/** HFSCR facility of msgsndp/msgclrp (cores/isa/cpu.ts Facility.MSGP). */
+const MSGP = 10;
+
+/** Whether `word` is msgsndp or msgclrp. */
+const isDoorbellInstruction = (word: number) =>
+  word >>> 26 === 31 && (((word >>> 1) & 0x3ff) === MSGSNDP_XO || ((word >>> 1) & 0x3ff) === MSGCLRP_XO);
 
 /** The L1 vCPU loop of one L2 vCPU. */
 export class L1VcpuLoop {
@@ -175,8 +184,12 @@ export class L1VcpuLoop {
       case Vector.HV_DATA_STORAGE:
       case Vector.HV_INSTRUCTION_STORAGE:
         return this.storageFault(vector);
+      case Vector.HV_FACILITY_UNAVAILABLE:
+        return this.facilityUnavailable(core);
       case Vector.HV_EMULATION_ASSIST: {
         const word = o.heirLo >>> 0;
+        // v1: L0 never grants MSGP to L1, so the L2's msgsndp/msgclrp arrive as HEAI (spec §14.3).
+        if (this.policy?.doorbells && isDoorbellInstruction(word)) return this.emulateDoorbell(word, core);
         return this.fail(
           `illegal instruction 0x${word.toString(16).padStart(8, '0')} (${disasm(word)}) at NIA ${this.nia()}`,
         );
@@ -197,6 +210,33 @@ export class L1VcpuLoop {
       if (p.irqEvery > 0 && n % p.irqEvery === 0) p.irq.raise();
       p.irq.sync(this.vcpu);
     }
+    p.doorbells?.sync(this.vcpu);
+  }
+
+  /** 0xF80: a facility L1 withheld: MSGP is emulated when L1 keeps doorbells for the vCPU. */
+  private facilityUnavailable(core: number): Step {
+    const o = this.vcpu.exit;
+    const facility = o.hfscrHi >>> 24;
+    if (facility !== MSGP || this.policy?.doorbells == null)
+      return this.fail(`hypervisor facility ${facility} unavailable at NIA ${this.nia()}`);
+    const bytes = this.mem.read(o.niaHi * 4294967296 + (o.niaLo >>> 0), 4);
+    if (!bytes) return this.fail(`msgsndp/msgclrp exit at NIA ${this.nia()}: the instruction cannot be read`);
+    const word = (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
+    if (!isDoorbellInstruction(word))
+      return this.fail(`facility MSGP unavailable for ${disasm(word)} at NIA ${this.nia()}`);
+    return this.emulateDoorbell(word, core);
+  }
+
+  /** Emulates msgsndp/msgclrp `word` at the exit's NIA (RB from L0); L2 goes on after it. */
+  private emulateDoorbell(word: number, core: number): Step {
+    const o = this.vcpu.exit;
+    const rb = this.vcpu.readGpr((word >>> 11) & 31, core);
+    if (rb === undefined) return this.fail(`msgsndp/msgclrp at NIA ${this.nia()}: L0 would not give RB`);
+    this.policy!.doorbells!.emulate((word >>> 1) & 0x3ff, rb.lo);
+    const niaHi = o.niaHi;
+    const next = ((o.niaLo >>> 0) + 4) >>> 0;
+    this.vcpu.setNia(next === 0 ? niaHi + 1 : niaHi, next | 0);
+    return Step.RUN;
   }
 
   /** H_XIRR from L2's external interrupt handler: which interrupt is pending (0: none). */

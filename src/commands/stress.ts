@@ -90,7 +90,7 @@ export function stressCommand(io: Io, setExit: (code: number) => void): CommandM
 }
 
 const MUTANT_NAMES =
-  'ignore-invalidations, stcx-without-reservation, set-state-drops[=ELEMENT], run-without-table, mer-unmasked, mer-not-passed';
+  'ignore-invalidations, stcx-without-reservation, set-state-drops[=ELEMENT], run-without-table, mer-unmasked, mer-not-passed, dpdes-not-passed';
 
 /** Parses --mutant values into L0's test-only switches. */
 function mutants(values: string[] | undefined): Mutants {
@@ -102,6 +102,7 @@ function mutants(values: string[] | undefined): Mutants {
     else if (name === 'run-without-table') m.runWithoutTableNotAvailable = true;
     else if (name === 'mer-unmasked') m.merUnmasked = true;
     else if (name === 'mer-not-passed') m.merNotPassed = true;
+    else if (name === 'dpdes-not-passed') m.dpdesNotPassed = true;
     else if (name === 'set-state-drops') {
       const d = elementByName(arg ?? 'DEXCR');
       if (!d) throw new UserError('--mutant', `set-state-drops=${arg}: no such element`);

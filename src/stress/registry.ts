@@ -8,6 +8,7 @@ import { count } from '../scenario/schema.js';
 import type { Stressor } from './stressor.js';
 import { AtomicStressor } from './stressors/atomic.js';
 import { ChurnStressor } from './stressors/churn.js';
+import { DoorbellsStressor } from './stressors/doorbells.js';
 import { HcallFuzzStressor } from './stressors/hcall-fuzz.js';
 import { IrqStormStressor } from './stressors/irq-storm.js';
 import { StateRacesStressor } from './stressors/state-races.js';
@@ -87,6 +88,17 @@ export const STRESSORS: Readonly<Record<string, StressorEntry<unknown>>> = {
       hdecTicks: count.default(1000),
     }),
     make: (p, it) => new IrqStormStressor({ ...p, trips: it ?? p.trips }),
+  }),
+  doorbells: entry({
+    describe:
+      'doorbell ping-pong between L2 SMT siblings (msgsndp/msgclrp emulated by L1, delivered through DPDES): sent = received, none lost',
+    params: z.strictObject({
+      guests: count.default(2),
+      vcores: count.default(2),
+      rounds: count.default(200),
+      hdecTicks: count.default(1000),
+    }),
+    make: (p, it) => new DoorbellsStressor({ ...p, rounds: it ?? p.rounds }),
   }),
   'timer-edges': entry({
     describe:
