@@ -40,6 +40,21 @@ export interface StressCheck {
   evaluated: number;
 }
 
+/** A check from the problems it found: passes with `good` when there are none, else names five. */
+export function checkFrom(
+  name: string,
+  bad: readonly string[],
+  good: string,
+  evaluated: number,
+): StressCheck {
+  return {
+    name,
+    ok: bad.length === 0,
+    detail: bad.length === 0 ? good : `${bad.length}: ${bad.slice(0, 5).join('; ')}`,
+    evaluated,
+  };
+}
+
 /** A stressor. */
 export interface Stressor {
   readonly name: string;

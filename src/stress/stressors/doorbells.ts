@@ -15,7 +15,7 @@
 import { DoorbellBug, Doorbells } from '../../../hypervisor/l1/doorbells.js';
 import type { L1Guest } from '../../../hypervisor/l1/guest.js';
 import { type DoorbellCounters, doorbellImage, readDoorbellBlock } from '../programs-doorbell.js';
-import type { StressCheck, StressContext, Stressor } from '../stressor.js';
+import { checkFrom, type StressCheck, type StressContext, type Stressor } from '../stressor.js';
 
 /** Parameters (scenario `stressors.doorbells`). */
 export interface DoorbellsParams {
@@ -139,12 +139,8 @@ export class DoorbellsStressor implements Stressor {
         if (!l2.done) ran.push(`${who}: never finished its game`);
       });
     }
-    const check = (name: string, bad: string[], good: string, evaluated: number): StressCheck => ({
-      name: `doorbells: ${name}`,
-      ok: bad.length === 0,
-      detail: bad.length === 0 ? good : `${bad.length}: ${bad.slice(0, 5).join('; ')}`,
-      evaluated,
-    });
+    const check = (name: string, bad: string[], good: string, evaluated: number) =>
+      checkFrom(`doorbells: ${name}`, bad, good, evaluated);
     return [
       check('no doorbell lost', lost, `${received} doorbells on ${vcpus} vCPUs, ${rounds} each`, vcpus),
       check(

@@ -20,7 +20,7 @@ import type { L1Guest } from '../../../hypervisor/l1/guest.js';
 import { NestedApi } from '../../../hypervisor/l1/loop-table.js';
 import { IrqBug, VirtualIrq } from '../../../hypervisor/l1/virtual-irq.js';
 import { type IrqCounters, irqImage, readIrqBlock } from '../programs-irq.js';
-import type { StressCheck, StressContext, Stressor } from '../stressor.js';
+import { checkFrom, type StressCheck, type StressContext, type Stressor } from '../stressor.js';
 
 /** Parameters (scenario `stressors.irq-storm`). */
 export interface IrqStormParams {
@@ -151,12 +151,8 @@ export class IrqStormStressor implements Stressor {
         if (!l2.done || l2.work !== this.p.trips) ran.push(`${who}: counted ${l2.work} of ${this.p.trips}`);
       });
     }
-    const check = (name: string, bad: string[], good: string, evaluated: number): StressCheck => ({
-      name: `irq-storm: ${name}`,
-      ok: bad.length === 0,
-      detail: bad.length === 0 ? good : `${bad.length}: ${bad.slice(0, 5).join('; ')}`,
-      evaluated,
-    });
+    const check = (name: string, bad: string[], good: string, evaluated: number) =>
+      checkFrom(`irq-storm: ${name}`, bad, good, evaluated);
     return [
       check('no interrupt lost', lost, `all ${raised} raised were taken, once each (${vcpus} vCPUs)`, vcpus),
       check('no spurious interrupt', spurious, 'MER was never set with nothing pending', vcpus),

@@ -39,7 +39,7 @@ import {
   type TimerStep,
   timerImage,
 } from '../programs-timer.js';
-import type { StressCheck, StressContext, Stressor } from '../stressor.js';
+import { checkFrom, type StressCheck, type StressContext, type Stressor } from '../stressor.js';
 
 /** Parameters (scenario `stressors.timer-edges`). */
 export interface TimerEdgesParams {
@@ -362,12 +362,7 @@ export function timerChecks(guests: readonly TimerGuestResult[]): StressCheck[] 
         `${g.name}: ${h} HDEC exits, but its vCPUs ran long enough for at least ${least - other} slices of ${g.hdecTicks} ticks: some runs went past L1's expiry`,
       );
   }
-  const check = (name: string, bad: string[], good: string, evaluated: number): StressCheck => ({
-    name,
-    ok: bad.length === 0,
-    detail: bad.length === 0 ? good : `${bad.length}: ${bad.slice(0, 5).join('; ')}`,
-    evaluated,
-  });
+  const check = checkFrom;
   return [
     check(
       'timer-edges: guests ran their schedules',
