@@ -16,6 +16,7 @@ import { DoorbellBug, Doorbells } from '../../../hypervisor/l1/doorbells.js';
 import type { L1Guest } from '../../../hypervisor/l1/guest.js';
 import { type DoorbellCounters, doorbellImage, readDoorbellBlock } from '../programs-doorbell.js';
 import { checkFrom, type StressCheck, type StressContext, type Stressor } from '../stressor.js';
+import { PerVcpuStressor } from './per-vcpu.js';
 
 /** Parameters (scenario `stressors.doorbells`). */
 export interface DoorbellsParams {
@@ -35,23 +36,18 @@ interface VcpuOutcome {
   l2: DoorbellCounters | undefined;
 }
 
-export class DoorbellsStressor implements Stressor {
+export class DoorbellsStressor extends PerVcpuStressor<VcpuOutcome> implements Stressor {
   readonly name = 'doorbells';
   readonly opName = 'doorbells';
-  readonly deletesAllGuests = false;
-  private readonly guests: L1Guest[] = [];
-  private readonly outcomes = new Map<L1Guest, VcpuOutcome[]>();
 
-  constructor(private readonly p: DoorbellsParams) {}
+  constructor(private readonly p: DoorbellsParams) {
+    super();
+  }
 
   get ops(): number {
     let n = 0;
     for (const vs of this.outcomes.values()) for (const v of vs) n += v.l2?.received ?? 0;
     return n;
-  }
-
-  get finished(): boolean {
-    return this.guests.every((g) => g.finished);
   }
 
   setup(ctx: StressContext): void {
@@ -77,29 +73,13 @@ export class DoorbellsStressor implements Stressor {
       );
   }
 
-  tick(ctx: StressContext): void {
-    // Chaos: move a guest's siblings while their doorbells are in flight.
-    if (ctx.chaos) {
-      const g = this.guests[ctx.rng.below(this.guests.length)];
-      if (g && !g.finished) ctx.sim.moveLoopsOf(g);
-    }
-  }
-
-  wind(): void {}
-
-  guestOver(ctx: StressContext, g: L1Guest): void {
-    if (!this.guests.includes(g)) return;
-    this.outcomes.set(
-      g,
-      g.entries.map((entry, v) => {
-        const db = new Doorbells(ctx.sim.l1.loops, entry, g.id, v);
-        return {
-          l1Sent: db.sent,
-          l1Cleared: db.cleared,
-          l2: readDoorbellBlock((at, bytes) => g.space.read(at, bytes), v),
-        };
-      }),
-    );
+  protected outcome(ctx: StressContext, g: L1Guest, entry: number, v: number): VcpuOutcome {
+    const db = new Doorbells(ctx.sim.l1.loops, entry, g.id, v);
+    return {
+      l1Sent: db.sent,
+      l1Cleared: db.cleared,
+      l2: readDoorbellBlock((at, bytes) => g.space.read(at, bytes), v),
+    };
   }
 
   finish(): StressCheck[] {

@@ -21,6 +21,7 @@ import { NestedApi } from '../../../hypervisor/l1/loop-table.js';
 import { IrqBug, VirtualIrq } from '../../../hypervisor/l1/virtual-irq.js';
 import { type IrqCounters, irqImage, readIrqBlock } from '../programs-irq.js';
 import { checkFrom, type StressCheck, type StressContext, type Stressor } from '../stressor.js';
+import { PerVcpuStressor } from './per-vcpu.js';
 
 /** Parameters (scenario `stressors.irq-storm`). */
 export interface IrqStormParams {
@@ -44,23 +45,18 @@ interface VcpuOutcome {
   l2: IrqCounters | undefined;
 }
 
-export class IrqStormStressor implements Stressor {
+export class IrqStormStressor extends PerVcpuStressor<VcpuOutcome> implements Stressor {
   readonly name = 'irq-storm';
   readonly opName = 'interrupts';
-  readonly deletesAllGuests = false;
-  private readonly guests: L1Guest[] = [];
-  private readonly outcomes = new Map<L1Guest, VcpuOutcome[]>();
 
-  constructor(private readonly p: IrqStormParams) {}
+  constructor(private readonly p: IrqStormParams) {
+    super();
+  }
 
   get ops(): number {
     let n = 0;
     for (const vs of this.outcomes.values()) for (const v of vs) n += v.taken;
     return n;
-  }
-
-  get finished(): boolean {
-    return this.guests.every((g) => g.finished);
   }
 
   setup(ctx: StressContext): void {
@@ -90,31 +86,14 @@ export class IrqStormStressor implements Stressor {
       );
   }
 
-  tick(ctx: StressContext): void {
-    // Chaos: move the guests' vCPUs while interrupts are raised and taken.
-    if (ctx.chaos) {
-      const g = this.guests[ctx.rng.below(this.guests.length)];
-      if (g && !g.finished) ctx.sim.moveLoopsOf(g);
-    }
-  }
-
-  wind(): void {}
-
-  guestOver(ctx: StressContext, g: L1Guest): void {
-    if (!this.guests.includes(g)) return;
-    const loops = ctx.sim.l1.loops;
-    this.outcomes.set(
-      g,
-      g.entries.map((entry, v) => {
-        const irq = new VirtualIrq(loops, entry);
-        return {
-          raised: irq.raised,
-          taken: irq.taken,
-          spurious: irq.spurious,
-          l2: readIrqBlock((at, bytes) => g.space.read(at, bytes), v),
-        };
-      }),
-    );
+  protected outcome(ctx: StressContext, g: L1Guest, entry: number, v: number): VcpuOutcome {
+    const irq = new VirtualIrq(ctx.sim.l1.loops, entry);
+    return {
+      raised: irq.raised,
+      taken: irq.taken,
+      spurious: irq.spurious,
+      l2: readIrqBlock((at, bytes) => g.space.read(at, bytes), v),
+    };
   }
 
   finish(): StressCheck[] {
