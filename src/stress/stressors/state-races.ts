@@ -39,8 +39,7 @@ export class StateRacesStressor implements Stressor {
   readonly name = 'state-races';
   readonly opName = 'probes/refreshes';
   readonly deletesAllGuests = false;
-  readonly v2Only =
-    'under v1 L1 keeps the vCPU state itself: there is no H_GUEST_GET/SET_STATE to race';
+  readonly v2Only = 'under v1 L1 keeps the vCPU state itself: there is no H_GUEST_GET/SET_STATE to race';
   private probed: L1Guest | undefined;
   private refreshed: L1Guest | undefined;
   private probers: L1Agent[] = [];
