@@ -97,6 +97,17 @@ export const L = {
   DPDES_SENT: 39,
   DB_SENT: 40,
   DB_CLEARED: 41,
+  /**
+   * vCPU loops: one-shot entry requests L1 made (RunRequest bits) that no entry has carried yet.
+   * In the table, not in the NestedVcpu, so they survive H_BUSY and the loop moving cores.
+   */
+  RUN_REQUESTS: 42,
+} as const;
+
+/** L.RUN_REQUESTS bits. */
+export const RunRequest = {
+  /** An external interrupt made pending in L2 at the entry (v2's run flag). */
+  EXTERNAL: 1,
 } as const;
 const ENTRY_WORDS = 48;
 
@@ -339,6 +350,17 @@ export class LoopTable {
     const before = this.w[i]!;
     this.w[i] = core;
     return before;
+  }
+
+  /** Requests still to be carried by an entry of the loop (RunRequest bits; its runner only). */
+  runRequests(e: number): number {
+    return this.w[e * ENTRY_WORDS + L.RUN_REQUESTS]!;
+  }
+
+  /** Adds (`on`) or drops (`!on`) RunRequest bits `bits` (the loop's runner). */
+  setRunRequests(e: number, bits: number, on: boolean): void {
+    const i = e * ENTRY_WORDS + L.RUN_REQUESTS;
+    this.w[i] = on ? this.w[i]! | bits : this.w[i]! & ~bits;
   }
 
   /** Counts one step of the loop (by its runner); returns the count. */

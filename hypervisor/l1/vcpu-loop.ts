@@ -24,7 +24,7 @@ import { type TraceRecorder, wallMicros } from '../../src/trace/recorder.js';
 import type { HcallRegs } from '../l0/regs.js';
 import { H, Hcall, NestsimHcall, Vector } from '../papr.js';
 import { type Doorbells, MSGCLRP_XO, MSGSNDP_XO } from './doorbells.js';
-import type { LoopTable } from './loop-table.js';
+import { type LoopTable, RunRequest } from './loop-table.js';
 import type { NestedVcpu } from './nested-vcpu.js';
 import { FLOOD_LIMIT, type VirtualIrq } from './virtual-irq.js';
 
@@ -145,8 +145,11 @@ export class L1VcpuLoop {
     const n = this.table.countStep(this.entry);
     if (this.policy !== null) this.applyPolicy(this.policy, core, n);
     if (this.hdecTicks > 0) v.setHdecExpiry(this.timebase(core) + this.hdecTicks);
+    const requests = this.table.runRequests(this.entry);
+    if (requests & RunRequest.EXTERNAL) v.requestExternal?.();
     const rc = v.enter(core);
     if (rc === H.BUSY) return Step.YIELD; // another core holds it: what was queued stays queued
+    if (requests !== 0) this.table.setRunRequests(this.entry, requests, false);
     // L1 itself may have ended the loop meanwhile (exit_group on another vCPU, guest deleted).
     if (this.done) return Step.DONE;
     if (rc !== H.SUCCESS) return this.fail(`entering the L2 vCPU failed with ${rc}`);
@@ -205,7 +208,8 @@ export class L1VcpuLoop {
       const why = p.refresh(core);
       if (why !== undefined) this.events.violation(`guest ${this.guestId} vCPU ${this.vcpuId}: ${why}`);
     }
-    if (p.pendingEvery > 0 && n % p.pendingEvery === 0) this.vcpu.requestExternal?.();
+    if (p.pendingEvery > 0 && n % p.pendingEvery === 0)
+      this.table.setRunRequests(this.entry, RunRequest.EXTERNAL, true);
     if (p.irq !== null) {
       if (p.irqEvery > 0 && n % p.irqEvery === 0) p.irq.raise();
       p.irq.sync(this.vcpu);
