@@ -58,6 +58,8 @@ const readOnly = ELEMENTS.filter((e) => e.scope === 'thread' && e.id !== 0 && !e
 
 /** A value for element `e` on vCPU `v`, distinct for every (element, vCPU). */
 function pattern(e: ElementDef, v: number): ElementValue {
+  // The VPA must be one L0 can keep the dispatch count of: 640 bytes of L1 memory in one page.
+  if (e.name === 'VPA') return BigInt(0x80_0000 + v * 4096);
   const tag = BigInt(((e.id * 2654435761) ^ (v * 40503)) >>> 0);
   const u64 =
     (0x5a00_0000_0000_0000n | (BigInt(v) << 48n) | (tag << 8n) | BigInt(e.id & 0xff)) & ((1n << 64n) - 1n);

@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { encode } from '../cores/encode.js';
 import { invalidateCode } from '../cores/isa/predecode.js';
 import { defaultL0Config, L0, type L0Config } from '../hypervisor/l0/l0.js';
+import { VPA_YIELD_COUNT } from '../hypervisor/l0/state.js';
 import { H, Hcall, RptTarget, RptType, RunFlags, Vector } from '../hypervisor/papr.js';
 import { Perm } from '../mem/radix.js';
 import { elementFromRoot } from '../mem/radix-root.js';
@@ -331,5 +332,44 @@ describe('lifecycle: create → set state → run → exit → get state → del
     expect(s.exits['0xc00']).toBe(2);
     expect(s.vcpus[`${r.guest}/0`]).toEqual({ runs: 2, instructions: 4 });
     expect(s.hcalls.H_GUEST_RUN_VCPU?.H_SUCCESS).toBe(2);
+  });
+});
+
+describe('the L2 VPA (0x0C02): L0 keeps its dispatch count', () => {
+  const VPA = FRAMES + DATA; // L1 address of the VPA: the L2's mapped data page
+  const yieldCount = (l0: L0) => l0.ram.dv.getUint32(VPA + VPA_YIELD_COUNT, false);
+
+  it('is even while the vCPU runs and odd once it left, +2 per run; none after deregistration', () => {
+    const r = rig();
+    r.l0.ram.dv.setUint32(VPA + VPA_YIELD_COUNT, 1, false); // L1's init: not running
+    expect(setState(r.l0, r.guest, 0, { VPA: BigInt(VPA) }).rc).toBe(H.SUCCESS);
+    // The L2 reads its yield count (big-endian) into r4 and makes an hcall.
+    program(r.l0, CODE, [
+      e.li!(5, 0),
+      e.ori!(5, 5, DATA + VPA_YIELD_COUNT),
+      e.lwbrx!(4, 0, 5),
+      e.li!(3, 0x77),
+      e.sc!(1),
+    ]);
+    const x = runAt(r, CODE);
+    expect(x.vector).toBe(Vector.SYSTEM_CALL);
+    expect(x.out.GPR4).toBe(2n); // running: even
+    expect(yieldCount(r.l0)).toBe(3); // out: odd
+    runAt(r, CODE);
+    expect(yieldCount(r.l0)).toBe(5);
+    expect(setState(r.l0, r.guest, 0, { VPA: 0xffff_ffff_ffff_ffffn }).rc).toBe(H.SUCCESS);
+    runAt(r, CODE);
+    expect(yieldCount(r.l0)).toBe(5);
+  });
+
+  it.each([
+    [VPA + 4, /not 8-byte aligned/],
+    [FRAMES + 0x3e00, /crosses a 4 KiB page/],
+    [16 << 20, /not in L1 memory/],
+  ])('a VPA at %i L0 cannot keep → H_INVALID_ELEMENT_VALUE', (at, why) => {
+    const r = rig();
+    const x = setState(r.l0, r.guest, 0, { VPA: BigInt(at) });
+    expect(x.rc).toBe(H.INVALID_ELEMENT_VALUE);
+    expect(r.l0.lastReason).toMatch(why);
   });
 });

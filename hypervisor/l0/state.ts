@@ -30,6 +30,11 @@ const scratch = new DataView(new ArrayBuffer(32));
 const cursor = new GsbCursor();
 const check = newGsbCheck();
 
+/** PAPR's smallest VPA (lppaca), in bytes. */
+export const VPA_MIN_BYTES = 640;
+/** Byte offset of the lppaca's dispatch (yield) count, a big-endian u32: odd while not running. */
+export const VPA_YIELD_COUNT = 0x100;
+
 /** True when [addr, addr + size) lies inside L1 memory. */
 function inL1(l0: L0, addr: number, size: number): boolean {
   return Number.isSafeInteger(addr) && addr >= 0 && size >= 0 && addr + size <= l0.ram.size;
@@ -41,9 +46,10 @@ function refused(l0: L0, r: HcallRegs, c: GsbCheck): number {
   return l0.fail(c.rc, c.reason);
 }
 
-/** Value check of thread-wide elements: the run buffers. */
+/** Value check of thread-wide elements: the run buffers and the VPA. */
 function makeThreadCheck(l0: L0) {
   return (def: ElementDef, view: DataView, off: number): string | undefined => {
+    if (def.id === 0x0c02) return vpaProblem(l0, view.getBigUint64(off));
     if (def.id !== 0x0c00 && def.id !== 0x0c01) return undefined;
     const addr = Number(view.getBigUint64(off));
     const bytes = Number(view.getBigUint64(off + 8));
@@ -52,6 +58,19 @@ function makeThreadCheck(l0: L0) {
     if (!inL1(l0, addr, bytes)) return `${def.name} [0x${addr.toString(16)}, +${bytes}) is not in L1 memory`;
     return undefined;
   };
+}
+
+/**
+ * Why L0 cannot keep the dispatch count of a VPA at L1 address `a` (all ones or 0: none). The
+ * lppaca's first 640 bytes (PAPR's minimum VPA) must lie in one 4 KiB page of L1 memory.
+ */
+function vpaProblem(l0: L0, a: bigint): string | undefined {
+  if (a === 0n || a === 0xffff_ffff_ffff_ffffn) return undefined;
+  const addr = Number(a);
+  if (addr % 8 !== 0) return `VPA 0x${a.toString(16)} is not 8-byte aligned`;
+  if ((addr % 4096) + VPA_MIN_BYTES > 4096) return `VPA 0x${a.toString(16)} crosses a 4 KiB page`;
+  if (!inL1(l0, addr, VPA_MIN_BYTES)) return `VPA 0x${a.toString(16)} is not in L1 memory`;
+  return undefined;
 }
 
 /** Value check of guest-wide elements. */
