@@ -36,6 +36,7 @@ function rig(bugs = 0) {
         lpcrLo: 0,
         doorbellThreads: 2,
         doorbellFlags: bugs,
+        vpaFlags: 0,
       },
     });
     return { e, db: new Doorbells(table, e, 1, v) };

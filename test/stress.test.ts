@@ -54,6 +54,7 @@ const SMALL: Record<string, Record<string, unknown>> = {
   'state-races': { 'state-races': { vcpus: 3, probers: 2, iterations: 1500, trips: 5000 } },
   'irq-storm': { 'irq-storm': { guests: 2, vcpus: 2, trips: 20_000 } },
   doorbells: { doorbells: { guests: 2, vcores: 2, rounds: 60 } },
+  vpa: { vpa: { guests: 2, vcpus: 2, rounds: 20 } },
 };
 
 describe('each stressor passes', () => {
@@ -87,6 +88,12 @@ describe('under the v1 API', () => {
     const r = await stress({ stressors: SMALL.doorbells, cores: 2, api: 'v1' });
     expect(failures(r)).toEqual([]);
     expect(r.stressors[0]!.ops).toBe(2 * 4 * 60);
+  });
+
+  it('VPA registration passes under v1 (L1 keeps the dispatch count)', async () => {
+    const r = await stress({ stressors: SMALL.vpa, cores: 2, api: 'v1' });
+    expect(failures(r)).toEqual([]);
+    expect(r.stressors[0]!.ops).toBe(2 * 2 * 20);
   });
 
   it('the interrupt storm passes under v1 (MER through hv_guest_state, no refreshes)', async () => {
@@ -175,8 +182,29 @@ describe('planted bugs are caught (mutation tests)', () => {
     }
   });
 
+  it('an L1 that forgets a VPA deregistration: the old VPA is still written (v1 and v2)', async () => {
+    for (const api of ['v2', 'v1']) {
+      const r = await stress(
+        { stressors: SMALL.vpa, cores: 2, api },
+        { mutants: { vpaKeptAfterDeregister: true } },
+      );
+      expect(r.ok, api).toBe(false);
+      expect(failures(r).join('\n'), api).toMatch(
+        /vpa: nothing written after deregistration: \d+: .*written after their deregistration/,
+      );
+    }
+  });
+
+  it('an L0 that drops the VPA element: the dispatch count stops (caught by the same stressor)', async () => {
+    const r = await stress(
+      { stressors: SMALL.vpa, cores: 2 },
+      { mutants: { setStateDrops: elementByName('VPA')!.id } },
+    );
+    expect(failures(r).join('\n')).toMatch(/vpa: dispatch count kept: \d+: .*odd while running/);
+  });
+
   it('without the mutants the same runs pass (the checks are not simply always failing)', async () => {
-    for (const name of ['tlb-storm', 'atomic', 'state-races', 'irq-storm', 'doorbells'])
+    for (const name of ['tlb-storm', 'atomic', 'state-races', 'irq-storm', 'doorbells', 'vpa'])
       expect(failures(await stress({ stressors: SMALL[name], cores: 2 }))).toEqual([]);
   });
 });
@@ -328,6 +356,7 @@ describe('the command', () => {
     expect(r.out).toMatch(/atomic +[\d,]+ increments \([\d,]+\/s\), [\d,]+ checks evaluated/);
     expect(r.out).toMatch(/irq-storm +[\d,]+ interrupts/);
     expect(r.out).toMatch(/doorbells +[\d,]+ doorbells/);
+    expect(r.out).toMatch(/vpa +[\d,]+ registrations/);
   });
 
   it.each([

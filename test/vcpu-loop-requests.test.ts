@@ -9,6 +9,7 @@ import { LoopTable, NestedApi } from '../hypervisor/l1/loop-table.js';
 import type { ExitView, NestedVcpu } from '../hypervisor/l1/nested-vcpu.js';
 import { L1VcpuLoop, type OwnerPolicy, Step } from '../hypervisor/l1/vcpu-loop.js';
 import { H, Vector } from '../hypervisor/papr.js';
+import { GuestRam } from '../mem/ram.js';
 
 /** A vCPU whose entries answer `answers` in turn, recording whether each carried the request. */
 function fakeVcpu(answers: number[], carried: boolean[]): NestedVcpu {
@@ -31,6 +32,8 @@ function fakeVcpu(answers: number[], carried: boolean[]): NestedVcpu {
     setDpdes: () => {},
     setNia: () => {},
     readGpr: () => undefined,
+    l0KeepsDispatchCount: true,
+    setVpa: () => H.SUCCESS,
   };
 }
 
@@ -63,7 +66,7 @@ describe('the loop’s one-shot entry requests', () => {
         1,
         0,
         vcpu,
-        { fault: () => undefined, read: () => undefined },
+        { fault: () => undefined, read: () => undefined, l1Address: () => -1, ram: GuestRam.create(1 << 20) },
         {
           console: () => {},
           vcpuExit: () => {},

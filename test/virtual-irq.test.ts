@@ -36,6 +36,7 @@ function rig(bugs = 0) {
       lpcrLo: L2_LPCR,
       doorbellThreads: 0,
       doorbellFlags: 0,
+      vpaFlags: 0,
     },
   });
   const sent: number[] = [];

@@ -75,6 +75,8 @@ export interface Mutants {
   merNotPassed?: boolean;
   /** L1 model bug: L1's doorbell emulation never sends DPDES to L0 (doorbells.ts DoorbellBug). */
   dpdesNotPassed?: boolean;
+  /** L1 model bug: a VPA deregistration answers H_SUCCESS but L1 forgets it (vcpu-loop.ts VpaBug). */
+  vpaKeptAfterDeregister?: boolean;
 }
 
 /** Everything that configures an L0. */

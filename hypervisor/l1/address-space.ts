@@ -75,7 +75,7 @@ export class AddressSpace implements GuestMemory {
   private destroyed = false;
 
   constructor(
-    private readonly ram: GuestRam,
+    readonly ram: GuestRam,
     private readonly pages: PageAllocator,
     private readonly codeGen: CodeGeneration,
     readonly spec: AddressSpaceSpec,
@@ -190,6 +190,10 @@ export class AddressSpace implements GuestMemory {
     return readThroughTree(this.ram, this.writer.root, l2ra, bytes, this.t, (a) =>
       this.fault(a, false, false),
     );
+  }
+
+  l1Address(l2ra: number): number {
+    return resolveThroughTree(this.ram, this.writer.root, l2ra, this.t, (a) => this.fault(a, true, false));
   }
 
   /** L1 address of `l2ra` through the tree (no side effects), or -1. */
@@ -310,6 +314,19 @@ export class AddressSpace implements GuestMemory {
 /** L1 address of `l2ra` through the tree rooted at `root`, without side effects, or -1. */
 export function translateInspect(ram: GuestRam, root: RadixRoot, l2ra: number, t: Translation): number {
   return partitionScopedWalk(ram, root, asL2RA(l2ra), Access.Read, INSPECT, t) ? t.l1ra : -1;
+}
+
+/** L1 address of `l2ra` through the tree, its page mapped by `fault` if need be; −1 when outside. */
+export function resolveThroughTree(
+  ram: GuestRam,
+  root: RadixRoot,
+  l2ra: number,
+  t: Translation,
+  fault: (l2ra: number) => string | undefined,
+): number {
+  const l1 = translateInspect(ram, root, l2ra, t);
+  if (l1 >= 0) return l1;
+  return fault(l2ra) === undefined ? translateInspect(ram, root, l2ra, t) : -1;
 }
 
 /**

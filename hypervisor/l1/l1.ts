@@ -107,6 +107,8 @@ export interface GuestSpec {
     /** L1 emulates msgsndp/msgclrp among SMT siblings of this many threads (doorbells.ts). */
     doorbellThreads?: number;
     doorbellBugs?: number;
+    /** Test-only L1 bugs of the VPA path (vcpu-loop.ts VpaBug). */
+    vpaBugs?: number;
   };
   /** The image at L2 real address 0 instead of the shipped firmware (AddressSpaceSpec.firmware). */
   firmware?: Uint8Array;
@@ -267,7 +269,14 @@ export class L1 {
     const sp = spec.policy;
     const irqEvery = sp?.irqEvery ?? 0;
     const doorbellThreads = sp?.doorbellThreads ?? 0;
-    if (sp && (sp.refreshEvery > 0 || sp.pendingEvery > 0 || irqEvery > 0 || doorbellThreads > 0)) {
+    if (
+      sp &&
+      (sp.refreshEvery > 0 ||
+        sp.pendingEvery > 0 ||
+        irqEvery > 0 ||
+        doorbellThreads > 0 ||
+        (sp.vpaBugs ?? 0) > 0)
+    ) {
       let refreshAddr = 0;
       if (sp.refreshEvery > 0) {
         refreshAddr = this.pages.alloc(REFRESH_BUFFER_BYTES);
@@ -284,6 +293,7 @@ export class L1 {
         lpcrLo: Number(L2_LPCR),
         doorbellThreads,
         doorbellFlags: sp.doorbellBugs ?? 0,
+        vpaFlags: sp.vpaBugs ?? 0,
       };
     }
     const entry = this.loops.add({

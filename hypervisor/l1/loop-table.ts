@@ -102,6 +102,14 @@ export const L = {
    * In the table, not in the NestedVcpu, so they survive H_BUSY and the loop moving cores.
    */
   RUN_REQUESTS: 42,
+  /**
+   * vCPU loops: the L2's registered VPA (H_REGISTER_VPA): VPA_ON 1 while one is, its L1 address
+   * in VPA_HI/VPA_LO; VPA_FLAGS test-only L1 bugs (VpaBug, vcpu-loop.ts).
+   */
+  VPA_ON: 43,
+  VPA_HI: 44,
+  VPA_LO: 45,
+  VPA_FLAGS: 46,
 } as const;
 
 /** L.RUN_REQUESTS bits. */
@@ -149,6 +157,8 @@ export interface LoopPolicy {
   /** L1's doorbell emulation among SMT siblings (see L.DB_THREADS). */
   doorbellThreads: number;
   doorbellFlags: number;
+  /** Test-only L1 bugs of the VPA path (see L.VPA_FLAGS). */
+  vpaFlags: number;
 }
 
 /** The loop table: the same class on the main thread and on every core. */
@@ -224,6 +234,7 @@ export class LoopTable {
       w[b + L.LPCR_LO] = s.policy.lpcrLo;
       w[b + L.DB_THREADS] = s.policy.doorbellThreads;
       w[b + L.DB_FLAGS] = s.policy.doorbellFlags;
+      w[b + L.VPA_FLAGS] = s.policy.vpaFlags;
     }
     Atomics.store(w, b + L.STATE, LoopState.RUNNABLE);
     return e;
@@ -253,6 +264,7 @@ export class LoopTable {
       lpcrLo: this.w[b + L.LPCR_LO]!,
       doorbellThreads: this.w[b + L.DB_THREADS]!,
       doorbellFlags: this.w[b + L.DB_FLAGS]!,
+      vpaFlags: this.w[b + L.VPA_FLAGS]!,
     };
   }
 
@@ -361,6 +373,21 @@ export class LoopTable {
   setRunRequests(e: number, bits: number, on: boolean): void {
     const i = e * ENTRY_WORDS + L.RUN_REQUESTS;
     this.w[i] = on ? this.w[i]! | bits : this.w[i]! & ~bits;
+  }
+
+  /** L1 address of the L2's registered VPA, or −1 (the loop's runner). */
+  vpa(e: number): number {
+    const b = e * ENTRY_WORDS;
+    if (this.w[b + L.VPA_ON] === 0) return -1;
+    return this.w[b + L.VPA_HI]! * 4294967296 + (this.w[b + L.VPA_LO]! >>> 0);
+  }
+
+  /** Records the L2's VPA at L1 address `l1ra` (−1: none). */
+  setVpa(e: number, l1ra: number): void {
+    const b = e * ENTRY_WORDS;
+    this.w[b + L.VPA_ON] = l1ra < 0 ? 0 : 1;
+    this.w[b + L.VPA_HI] = l1ra < 0 ? 0 : Math.floor(l1ra / 4294967296);
+    this.w[b + L.VPA_LO] = l1ra < 0 ? 0 : l1ra | 0;
   }
 
   /** Counts one step of the loop (by its runner); returns the count. */

@@ -74,6 +74,13 @@ export interface NestedVcpu {
    * undefined when L0 would not give it. Between an exit and the next entry only.
    */
   readGpr(n: number, core: number): { hi: number; lo: number } | undefined;
+  /**
+   * Who keeps the L2's VPA dispatch count: L0 (v2, told the VPA's L1 address with setVpa) or L1
+   * itself around each entry (v1).
+   */
+  readonly l0KeepsDispatchCount: boolean;
+  /** v2: registers (L1 address) or deregisters (−1) the L2's VPA with L0; returns the H code. */
+  setVpa(l1ra: number, core: number): number;
   /** Makes an external interrupt pending in L2 at the next entry (v2's run flag), if the API can. */
   requestExternal?(): void;
 }

@@ -9,7 +9,7 @@ import type { CoordinatorLink } from '../../cores/coordinator-link.js';
 import type { RadixRoot } from '../../mem/radix.js';
 import { Translation } from '../../mem/radix.js';
 import type { GuestRam } from '../../mem/ram.js';
-import { readThroughTree } from './address-space.js';
+import { readThroughTree, resolveThroughTree } from './address-space.js';
 import type { LoopTable } from './loop-table.js';
 import type { GuestEvents, GuestMemory } from './vcpu-loop.js';
 
@@ -20,7 +20,7 @@ export class RemoteGuestMemory implements GuestMemory {
   constructor(
     private readonly link: CoordinatorLink,
     private readonly entry: number,
-    private readonly ram: GuestRam,
+    readonly ram: GuestRam,
     private readonly root: RadixRoot,
   ) {}
 
@@ -30,6 +30,10 @@ export class RemoteGuestMemory implements GuestMemory {
 
   read(l2ra: number, bytes: number): Uint8Array | undefined {
     return readThroughTree(this.ram, this.root, l2ra, bytes, this.t, (a) => this.fault(a, false, false));
+  }
+
+  l1Address(l2ra: number): number {
+    return resolveThroughTree(this.ram, this.root, l2ra, this.t, (a) => this.fault(a, true, false));
   }
 }
 

@@ -184,6 +184,13 @@ export class V1Vcpu implements NestedVcpu {
     this.put(this.regsAddr + Regs.NIP, hi, lo);
   }
 
+  /** Under v1 L0 knows nothing of the L2's VPA: L1 counts its dispatches (vcpu-loop.ts). */
+  readonly l0KeepsDispatchCount = false;
+
+  setVpa(): number {
+    return H.SUCCESS;
+  }
+
   readGpr(n: number): { hi: number; lo: number } {
     const at = this.regsAddr + 8 * n;
     return { hi: this.dv.getInt32(at + 4, true), lo: this.dv.getInt32(at, true) };

@@ -17,6 +17,7 @@ const GPR0 = 0x1000;
 const HDEC_EXPIRY_TB = 0x1020;
 const LPCR = 0x102c;
 const NIA = 0x1021;
+const VPA = 0x0c02;
 const DPDES = elementByName('DPDES')!.id;
 
 export class V2Vcpu implements NestedVcpu {
@@ -78,6 +79,27 @@ export class V2Vcpu implements NestedVcpu {
 
   setNia(hi: number, lo: number): void {
     this.input.putU64(NIA, hi, lo);
+  }
+
+  readonly l0KeepsDispatchCount = true;
+
+  /** SET_STATE of VPA (0x0C02); the GSB goes in the run output buffer, as for readGpr. */
+  setVpa(l1ra: number, core: number): number {
+    const at = this.output.addr;
+    const dv = this.output.ram.dv;
+    dv.setUint32(at, 1, false);
+    dv.setUint16(at + 4, VPA, false);
+    dv.setUint16(at + 6, 8, false);
+    dv.setInt32(at + 8, l1ra < 0 ? -1 : Math.floor(l1ra / 4294967296), false);
+    dv.setInt32(at + 12, l1ra < 0 ? -1 : l1ra | 0, false);
+    const r = this.r;
+    r.clear();
+    r.setInt(3, Hcall.H_GUEST_SET_STATE);
+    r.setInt(5, this.guestId);
+    r.setInt(6, this.vcpuId);
+    r.setInt(7, at);
+    r.setInt(8, 16);
+    return this.port.hcall(r, core);
   }
 
   /**

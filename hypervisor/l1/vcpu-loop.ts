@@ -19,12 +19,13 @@
  * it is finished in L1's loop table. So the multicore runtime can rebuild it on another core.
  */
 import { disasm } from '../../cores/isa/decode.js';
+import type { GuestRam } from '../../mem/ram.js';
 import { HcallLevel } from '../../src/trace/layout.js';
 import { type TraceRecorder, wallMicros } from '../../src/trace/recorder.js';
 import type { HcallRegs } from '../l0/regs.js';
 import { H, Hcall, NestsimHcall, Vector } from '../papr.js';
 import { type Doorbells, MSGCLRP_XO, MSGSNDP_XO } from './doorbells.js';
-import { type LoopTable, RunRequest } from './loop-table.js';
+import { L, type LoopTable, RunRequest } from './loop-table.js';
 import type { NestedVcpu } from './nested-vcpu.js';
 import { FLOOD_LIMIT, type VirtualIrq } from './virtual-irq.js';
 
@@ -44,6 +45,10 @@ export interface GuestMemory {
   fault(l2ra: number, write: boolean, fetch: boolean): string | undefined;
   /** Copies `bytes` bytes of L2 memory at `l2ra` (mapping pages on demand); undefined if outside. */
   read(l2ra: number, bytes: number): Uint8Array | undefined;
+  /** The L1 address of L2 real address `l2ra` (its page mapped on demand), or −1 if outside. */
+  l1Address(l2ra: number): number;
+  /** L1 memory (where L1 writes structures it shares with the L2, such as its VPA). */
+  readonly ram: GuestRam;
 }
 
 /** What the loop reports to the guest it belongs to. */
@@ -97,6 +102,24 @@ const Errno = { EBADF: 9, EFAULT: 14, ENOSYS: 38, EINVAL: 22 } as const;
 const MAX_WRITE = 1 << 20;
 
 const hex = (v: number) => `0x${v.toString(16)}`;
+/** H_REGISTER_VPA: the subfunction is flags bits 16:18 (IBM), i.e. (flags >> 45) & 7. */
+const VPA_FUNC_SHIFT = 45;
+const VpaFunc = { REGISTER: 1, DEREGISTER: 5 } as const;
+/** Byte offset of the lppaca's yield (dispatch) count, big-endian u32 (hypervisor/l0/state.ts). */
+const VPA_YIELD_COUNT = 0x100;
+
+/** Test-only L1 bugs of the VPA path (L.VPA_FLAGS bits). */
+export const VpaBug = {
+  /** Deregistration answers H_SUCCESS but L1 forgets it: the old VPA goes on being counted. */
+  KEEP_AFTER_DEREGISTER: 1,
+} as const;
+
+/** yield_count += 1 in the lppaca at L1 address `vpa` (big-endian, as the guest reads it). */
+function bumpDispatch(ram: GuestRam, vpa: number): void {
+  const at = vpa + VPA_YIELD_COUNT;
+  ram.dv.setUint32(at, (ram.dv.getUint32(at, false) + 1) >>> 0, false);
+}
+
 /** HFSCR facility of msgsndp/msgclrp (cores/isa/cpu.ts Facility.MSGP). */
 const MSGP = 10;
 
@@ -147,7 +170,11 @@ export class L1VcpuLoop {
     if (this.hdecTicks > 0) v.setHdecExpiry(this.timebase(core) + this.hdecTicks);
     const requests = this.table.runRequests(this.entry);
     if (requests & RunRequest.EXTERNAL) v.requestExternal?.();
+    // v1: L1 keeps the L2's dispatch count, +1 as it enters and +1 as it leaves (even while in).
+    const vpa = v.l0KeepsDispatchCount ? -1 : this.table.vpa(this.entry);
+    if (vpa >= 0) bumpDispatch(this.mem.ram, vpa);
     const rc = v.enter(core);
+    if (vpa >= 0) bumpDispatch(this.mem.ram, vpa);
     if (rc === H.BUSY) return Step.YIELD; // another core holds it: what was queued stays queued
     if (requests !== 0) this.table.setRunRequests(this.entry, requests, false);
     // L1 itself may have ended the loop meanwhile (exit_group on another vCPU, guest deleted).
@@ -166,10 +193,10 @@ export class L1VcpuLoop {
         return Step.YIELD;
       case Vector.SYSTEM_CALL: {
         const tr = this.trace;
-        if (tr === null) return this.hcallFromL2();
+        if (tr === null) return this.hcallFromL2(core);
         const w0 = wallMicros();
         this.answered = H.SUCCESS;
-        const st = this.hcallFromL2();
+        const st = this.hcallFromL2(core);
         const tb = this.timebase(core);
         tr.hcall(
           HcallLevel.L2_TO_L1,
@@ -257,7 +284,7 @@ export class L1VcpuLoop {
   }
 
   /** An `sc 1` from L2: the hcall number is in GPR3, its arguments in GPR4... */
-  private hcallFromL2(): Step {
+  private hcallFromL2(core: number): Step {
     const o = this.vcpu.exit;
     const op = o.gprLo(3);
     switch (op) {
@@ -283,9 +310,55 @@ export class L1VcpuLoop {
         return Step.YIELD;
       case Hcall.H_XIRR:
         return this.xirr();
+      case Hcall.H_REGISTER_VPA:
+        return this.registerVpa(core);
       default:
         return this.answer(H.FUNCTION, 0);
     }
+  }
+
+  /**
+   * H_REGISTER_VPA(flags, proc, addr) for the VPA (PAPR subfunctions 1 and 5), with Linux's checks
+   * (the ones kvm-unit-tests' spapr_vpa exercises): H_PARAMETER for a reserved or unsupported
+   * subfunction, another vCPU's proc (nestsim's L1 registers only the caller's own), an address
+   * not on a 128-byte line, a size field below 640, a VPA crossing a 4 KiB page or outside the
+   * guest. Registering marks the VPA "not running" (yield_count 1) and, under v2, hands its L1
+   * address to L0, which keeps the count from then on; deregistering with none is H_SUCCESS.
+   */
+  private registerVpa(core: number): Step {
+    const o = this.vcpu.exit;
+    const fn = (o.gpr[2 * (4 - 3)]! >>> (VPA_FUNC_SHIFT - 32)) & 7;
+    const proc = o.gprNumber(5);
+    const addr = o.gprNumber(6);
+    if (proc !== this.vcpuId) return this.answer(H.PARAMETER, 0);
+    if (fn === VpaFunc.DEREGISTER) {
+      const bugs = this.table.get(this.entry, L.VPA_FLAGS);
+      if (this.table.vpa(this.entry) >= 0 && !(bugs & VpaBug.KEEP_AFTER_DEREGISTER)) {
+        const rc = this.vcpu.setVpa(-1, core);
+        if (rc !== H.SUCCESS) return this.l0Refused('deregistering the VPA', rc);
+        this.table.setVpa(this.entry, -1);
+      }
+      return this.answer(H.SUCCESS, 0);
+    }
+    if (fn !== VpaFunc.REGISTER) return this.answer(H.PARAMETER, 0);
+    if (addr % 128 !== 0) return this.answer(H.PARAMETER, 0);
+    const size = this.mem.read(addr + 4, 2);
+    if (!size) return this.answer(H.PARAMETER, 0);
+    const bytes = (size[0]! << 8) | size[1]!;
+    if (bytes < 640 || (addr % 4096) + bytes > 4096) return this.answer(H.PARAMETER, 0);
+    const l1 = this.mem.l1Address(addr);
+    if (l1 < 0) return this.answer(H.PARAMETER, 0);
+    this.mem.ram.dv.setUint32(l1 + VPA_YIELD_COUNT, 1, false);
+    const rc = this.vcpu.setVpa(l1, core);
+    if (rc !== H.SUCCESS) return this.l0Refused('registering the VPA', rc);
+    this.table.setVpa(this.entry, l1);
+    return this.answer(H.SUCCESS, 0);
+  }
+
+  /** L0 refused what the owner of an idle vCPU asked: an invariant of L0's broke. */
+  private l0Refused(what: string, rc: number): Step {
+    this.events.violation(`guest ${this.guestId} vCPU ${this.vcpuId}: ${what}: L0 answered ${rc}`);
+    return this.answer(H.HARDWARE, 0);
   }
 
   /** NS_SYSCALL: r4 = Linux syscall number, r5..r10 = arguments. */

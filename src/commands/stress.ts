@@ -90,7 +90,7 @@ export function stressCommand(io: Io, setExit: (code: number) => void): CommandM
 }
 
 const MUTANT_NAMES =
-  'ignore-invalidations, stcx-without-reservation, set-state-drops[=ELEMENT], run-without-table, mer-unmasked, mer-not-passed, dpdes-not-passed';
+  'ignore-invalidations, stcx-without-reservation, set-state-drops[=ELEMENT], run-without-table, mer-unmasked, mer-not-passed, dpdes-not-passed, vpa-kept-after-deregister';
 
 /** Parses --mutant values into L0's test-only switches. */
 function mutants(values: string[] | undefined): Mutants {
@@ -103,6 +103,7 @@ function mutants(values: string[] | undefined): Mutants {
     else if (name === 'mer-unmasked') m.merUnmasked = true;
     else if (name === 'mer-not-passed') m.merNotPassed = true;
     else if (name === 'dpdes-not-passed') m.dpdesNotPassed = true;
+    else if (name === 'vpa-kept-after-deregister') m.vpaKeptAfterDeregister = true;
     else if (name === 'set-state-drops') {
       const d = elementByName(arg ?? 'DEXCR');
       if (!d) throw new UserError('--mutant', `set-state-drops=${arg}: no such element`);

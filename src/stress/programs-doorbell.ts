@@ -18,6 +18,7 @@ import { encode as e } from '../../cores/encode.js';
 import { firmwareImage } from '../../hypervisor/l1/firmware.js';
 import { Vector } from '../../hypervisor/papr.js';
 import { CODE_BASE, dataSegment, exitWith, imageOf } from '../programs.js';
+import { Code } from './code.js';
 
 /** Where the per-vCPU blocks start (L2 real address), BLOCK_BYTES each. */
 export const DOORBELL_DATA = 0x20_0000;
@@ -32,30 +33,6 @@ const DPDES_TYPE_HI = 0x2800;
 const TBR_TB = 268;
 const EE = 0x8000;
 const BLK = 20;
-
-/** Words with forward/backward branches to labels, resolved at the end. */
-class Code {
-  readonly words: number[] = [];
-  private readonly labels = new Map<string, number>();
-  private readonly fixups: { at: number; label: string; enc: (off: number) => number }[] = [];
-  emit(...w: number[]): this {
-    this.words.push(...w);
-    return this;
-  }
-  label(name: string): this {
-    this.labels.set(name, this.words.length);
-    return this;
-  }
-  branch(label: string, enc: (off: number) => number): this {
-    this.fixups.push({ at: this.words.length, label, enc });
-    this.words.push(0);
-    return this;
-  }
-  link(): number[] {
-    for (const f of this.fixups) this.words[f.at] = f.enc((this.labels.get(f.label)! - f.at) * 4);
-    return this.words;
-  }
-}
 
 const bump = (reg: number, off: number) => [
   e.lwz!(reg, off, BLK),

@@ -14,6 +14,7 @@ import { IrqStormStressor } from './stressors/irq-storm.js';
 import { StateRacesStressor } from './stressors/state-races.js';
 import { TimerEdgesStressor } from './stressors/timer-edges.js';
 import { TlbStormStressor } from './stressors/tlb-storm.js';
+import { VpaStressor } from './stressors/vpa.js';
 
 /** One entry: the parameters' schema and the factory. */
 export interface StressorEntry<P = unknown> {
@@ -99,6 +100,16 @@ export const STRESSORS: Readonly<Record<string, StressorEntry<unknown>>> = {
       hdecTicks: count.default(1000),
     }),
     make: (p, it) => new DoorbellsStressor({ ...p, rounds: it ?? p.rounds }),
+  }),
+  vpa: entry({
+    describe:
+      'L2 vCPUs register and deregister their VPA round after round: PAPR answers, dispatch count even while running, nothing written after deregistration',
+    params: z.strictObject({
+      guests: count.default(2),
+      vcpus: count.default(2),
+      rounds: count.default(50),
+    }),
+    make: (p, it) => new VpaStressor({ ...p, rounds: it ?? p.rounds }),
   }),
   'timer-edges': entry({
     describe:
