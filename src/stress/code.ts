@@ -10,6 +10,7 @@ export class Code {
     return this;
   }
   label(name: string): this {
+    if (this.labels.has(name)) throw new Error(`label ${name} defined twice`);
     this.labels.set(name, this.words.length);
     return this;
   }
@@ -23,6 +24,13 @@ export class Code {
   fresh(stem: string): string {
     return `${stem}.${this.n++}`;
   }
+  /** Word index of `label`. */
+  at(label: string): number {
+    const t = this.labels.get(label);
+    if (t === undefined) throw new Error(`label ${label} not defined`);
+    return t;
+  }
+
   link(): number[] {
     for (const f of this.fixups) {
       const t = this.labels.get(f.label);

@@ -30,6 +30,7 @@ import { encode as e } from '../../cores/encode.js';
 import { firmwareImage } from '../../hypervisor/l1/firmware.js';
 import { Hcall, NestsimHcall, Vector } from '../../hypervisor/papr.js';
 import { CODE_BASE, dataSegment, imageOf } from '../programs.js';
+import { Code } from './code.js';
 
 /** Where the per-vCPU blocks start (L2 real address). */
 export const TIMER_DATA = 0x20_0000;
@@ -146,46 +147,6 @@ const SYS_GETPID = 20;
 const SYS_EXIT = 1;
 const EE = 0x8000;
 
-/** A tiny assembler with labels: branches are resolved when the program is linked. */
-class Asm {
-  readonly words: number[] = [];
-  private readonly labels = new Map<string, number>();
-  private readonly fixups: { at: number; label: string; enc: (off: number) => number }[] = [];
-  private n = 0;
-
-  emit(...w: number[]): void {
-    this.words.push(...w);
-  }
-
-  label(name: string): void {
-    if (this.labels.has(name)) throw new Error(`label ${name} defined twice`);
-    this.labels.set(name, this.words.length);
-  }
-
-  /** A label name nobody else uses (for the snippets emitted more than once). */
-  fresh(stem: string): string {
-    return `${stem}.${this.n++}`;
-  }
-
-  /** A branch to `label`, encoded by `enc` from the byte displacement. */
-  to(label: string, enc: (off: number) => number): void {
-    this.fixups.push({ at: this.words.length, label, enc });
-    this.words.push(0);
-  }
-
-  /** Word index of `label`. */
-  at(label: string): number {
-    const t = this.labels.get(label);
-    if (t === undefined) throw new Error(`label ${label} not defined`);
-    return t;
-  }
-
-  link(): number[] {
-    for (const f of this.fixups) this.words[f.at] = f.enc((this.at(f.label) - f.at) * 4);
-    return this.words;
-  }
-}
-
 // Registers of the main program (the handler's are r24..r27).
 const BLK = 20;
 const T0 = 21;
@@ -199,24 +160,24 @@ const T2 = 17;
 const DEADLINE = 18;
 
 /** r8 += 1 at BLK+off (a u32 counter). */
-function bump(a: Asm, off: number): void {
+function bump(a: Code, off: number): void {
   a.emit(e.lwz!(8, off, BLK), e.addi!(8, 8, 1), e.stw!(8, off, BLK));
 }
 
 /** MSR[EE] ← on (through r8; mtmsrd L = 1 changes only EE and RI). */
-function eeOn(a: Asm): void {
+function eeOn(a: Code): void {
   a.emit(e.li!(8, 0), e.ori!(8, 8, EE), e.mtmsrd!(8, 1));
 }
 
-function eeOff(a: Asm): void {
+function eeOff(a: Code): void {
   a.emit(e.li!(8, 0), e.mtmsrd!(8, 1));
 }
 
 /** The monotonic check of a TB value in `reg` against LAST, then LAST ← reg. */
-function checkTb(a: Asm, reg: number): void {
+function checkTb(a: Code, reg: number): void {
   const ok = a.fresh('tbok');
   a.emit(e.cmpld!(1, reg, LAST));
-  a.to(ok, (o) => e.bge!(1, o));
+  a.branch(ok, (o) => e.bge!(1, o));
   bump(a, Hdr.BACKWARDS);
   a.emit(e.std!(LAST, Hdr.BACK_FROM, BLK), e.std!(reg, Hdr.BACK_TO, BLK));
   a.label(ok);
@@ -224,7 +185,7 @@ function checkTb(a: Asm, reg: number): void {
 }
 
 /** r5 ← TB, checked. */
-function readTb(a: Asm): void {
+function readTb(a: Code): void {
   a.emit(e.mftb!(5, TBR_TB));
   checkTb(a, 5);
 }
@@ -236,7 +197,7 @@ function readTb(a: Asm): void {
  * exit between the condition's reads and the TB read can move the vCPU to a core whose clock is
  * far ahead, and the deliveries that catch up with it happen at re-entry, after those reads.
  */
-function waitUntil(a: Asm, cond: (skip: string) => void, fail: string): void {
+function waitUntil(a: Code, cond: (skip: string) => void, fail: string): void {
   const loop = a.fresh('wait');
   const skip = a.fresh('skip');
   a.label(loop);
@@ -244,19 +205,19 @@ function waitUntil(a: Asm, cond: (skip: string) => void, fail: string): void {
   a.label(skip);
   readTb(a);
   a.emit(e.cmpld!(0, 5, DEADLINE));
-  a.to(loop, (o) => e.ble!(o));
+  a.branch(loop, (o) => e.ble!(o));
   cond(fail);
-  a.to(fail, (o) => e.b!(o));
+  a.branch(fail, (o) => e.b!(o));
 }
 
 /** Over when arm ARM was delivered, or is the one in DEC and DEC ≤ `thr`: on to `go`. */
-function armDue(a: Asm, thr: number, go: string): (skip: string) => void {
+function armDue(a: Code, thr: number, go: string): (skip: string) => void {
   return (skip) => {
     a.emit(e.lwz!(9, Hdr.DELIVERED, BLK), e.cmplw!(0, 9, ARM));
-    a.to(go, (o) => e.bgt!(o));
-    a.to(skip, (o) => e.blt!(o)); // an earlier arm is in DEC
+    a.branch(go, (o) => e.bgt!(o));
+    a.branch(skip, (o) => e.blt!(o)); // an earlier arm is in DEC
     a.emit(e.mfdec!(10), e.cmpd!(0, 10, thr));
-    a.to(go, (o) => e.ble!(o));
+    a.branch(go, (o) => e.ble!(o));
   };
 }
 
@@ -271,26 +232,26 @@ const ARM_WORDS = 7;
  * to the machine's clock), which would leave the expiry late by the jump: the TB is read again
  * after the write and the arm redone if time moved by more than ARM_SLACK. Uses `t`, `u` and `cr`.
  */
-function armDec(a: Asm, target: number, t: number, u: number, cr: number): void {
+function armDec(a: Code, target: number, t: number, u: number, cr: number): void {
   const retry = a.fresh('arm');
   a.label(retry);
   a.emit(e.mftb!(t, TBR_TB), e.subf!(u, t, target), e.mtdec!(u), e.mftb!(u, TBR_TB), e.subf!(u, t, u));
   a.emit(e.cmpldi!(cr, u, ARM_SLACK));
-  a.to(retry, (o) => e.bgt!(cr, o));
+  a.branch(retry, (o) => e.bgt!(cr, o));
 }
 
 /** The decrementer handler (reached from 0x900): check, count, re-arm, return. */
-function handler(a: Asm): void {
+function handler(a: Code): void {
   a.label('handler');
   a.emit(e.mfdec!(24), e.cmpdi!(7, 24, 0));
-  a.to('h.real', (o) => e.blt!(7, o));
+  a.branch('h.real', (o) => e.blt!(7, o));
   a.emit(e.lwz!(25, Hdr.SPURIOUS, BLK), e.addi!(25, 25, 1), e.stw!(25, Hdr.SPURIOUS, BLK));
   a.emit(e.stw!(24, Hdr.SPURIOUS_DEC, BLK));
   a.label('h.real');
   a.emit(e.lwz!(25, Hdr.DELIVERED, BLK), e.addi!(25, 25, 1), e.stw!(25, Hdr.DELIVERED, BLK));
   a.emit(e.mftb!(26, TBR_TB), e.std!(26, Hdr.LAST_DELIVERY_TB, BLK));
   a.emit(e.lwz!(25, Hdr.ARMED, BLK), e.lwz!(27, Hdr.ARMS, BLK), e.cmplw!(7, 25, 27));
-  a.to('h.exhausted', (o) => e.bge!(7, o));
+  a.branch('h.exhausted', (o) => e.bge!(7, o));
   a.emit(
     e.slwi!(27, 25, 2),
     e.addi!(27, 27, HEADER_BYTES),
@@ -306,7 +267,7 @@ function handler(a: Asm): void {
 
 /** The program's code (main program, then the handler) and the handler's word index. */
 function timerCode(stride: number): { code: number[]; handlerAt: number; handlerWords: number } {
-  const a = new Asm();
+  const a = new Code();
   // ---- setup: EE is off until everything the handler reads is in place ----
   a.emit(
     e.mfspr!(STEP, SPR_PURR), // PURR at the very first instruction
@@ -326,7 +287,7 @@ function timerCode(stride: number): { code: number[]; handlerAt: number; handler
   eeOn(a);
   a.emit(e.lwz!(8, Hdr.RECS_AT, BLK), e.add!(REC, BLK, 8));
   a.emit(e.lwz!(8, Hdr.STEPS, BLK), e.cmpwi!(0, 8, 0));
-  a.to('final', (o) => e.beq!(o));
+  a.branch('final', (o) => e.beq!(o));
   a.emit(e.mtspr!(9, 8), e.lwz!(8, Hdr.STEPS_AT, BLK), e.add!(STEP, BLK, 8));
 
   // ---- one step ----
@@ -341,12 +302,12 @@ function timerCode(stride: number): { code: number[]; handlerAt: number; handler
     e.andi_!(7, KIND, 0xff),
     e.cmpwi!(0, 7, Placement.AFTER),
   );
-  a.to('after', (o) => e.beq!(o));
+  a.branch('after', (o) => e.beq!(o));
   // BEFORE / MASKED / HDEC: until arm ARM is delivered, or is the one in DEC and DEC ≤ T1.
   waitUntil(a, armDue(a, T1, 'go'), 'timeout');
   a.label('go');
   a.emit(e.cmpwi!(0, 7, Placement.MASKED));
-  a.to('hcall', (o) => e.bne!(o));
+  a.branch('hcall', (o) => e.bne!(o));
   eeOff(a);
   waitUntil(a, armDue(a, T2, 'hcall'), 'timeout');
   // AFTER: until arm ARM is delivered, then T1 ticks more.
@@ -355,7 +316,7 @@ function timerCode(stride: number): { code: number[]; handlerAt: number; handler
     a,
     () => {
       a.emit(e.lwz!(9, Hdr.DELIVERED, BLK), e.cmplw!(0, 9, ARM));
-      a.to('delay', (o) => e.bgt!(o));
+      a.branch('delay', (o) => e.bgt!(o));
     },
     'timeout',
   );
@@ -364,14 +325,14 @@ function timerCode(stride: number): { code: number[]; handlerAt: number; handler
   a.label('dwait');
   readTb(a);
   a.emit(e.cmpld!(0, 5, 10));
-  a.to('dwait', (o) => e.blt!(o));
+  a.branch('dwait', (o) => e.blt!(o));
 
   // ---- the exit: an hcall L1 answers, with PURR, deliveries, DEC and TB read around it ----
   a.label('hcall');
   a.emit(e.andi_!(9, KIND, CEDE));
-  a.to('getpid', (o) => e.beq!(o));
+  a.branch('getpid', (o) => e.beq!(o));
   a.emit(e.li!(3, Hcall.H_CEDE));
-  a.to('made', (o) => e.b!(o));
+  a.branch('made', (o) => e.b!(o));
   a.label('getpid');
   a.emit(e.li!(3, 0), e.ori!(3, 3, NestsimHcall.NS_SYSCALL), e.li!(4, SYS_GETPID));
   a.label('made');
@@ -393,14 +354,14 @@ function timerCode(stride: number): { code: number[]; handlerAt: number; handler
   checkTb(a, 11);
   checkTb(a, 5);
   a.emit(e.cmpdi!(0, 3, 0));
-  a.to('answered', (o) => e.beq!(o));
+  a.branch('answered', (o) => e.beq!(o));
   bump(a, Hdr.BAD_ANSWERS);
   a.emit(e.std!(3, Hdr.BAD_R3, BLK));
   a.label('answered');
   bump(a, Hdr.HCALLS);
   eeOn(a); // after a masked step, the pending decrementer is taken right here
   a.emit(e.addi!(STEP, STEP, STEP_BYTES), e.addi!(REC, REC, RECORD_BYTES));
-  a.to('step', (o) => e.bdnz!(o));
+  a.branch('step', (o) => e.bdnz!(o));
 
   // ---- the end: wait for the arms still out, then exit(0) with EE off ----
   a.label('final');
@@ -409,7 +370,7 @@ function timerCode(stride: number): { code: number[]; handlerAt: number; handler
     a,
     () => {
       a.emit(e.lwz!(9, Hdr.DELIVERED, BLK), e.lwz!(10, Hdr.ARMS, BLK), e.cmplw!(0, 9, 10));
-      a.to('fdone', (o) => e.bge!(o));
+      a.branch('fdone', (o) => e.bge!(o));
     },
     'flate',
   );
@@ -439,7 +400,7 @@ function timerCode(stride: number): { code: number[]; handlerAt: number; handler
   a.emit(e.mfspr!(8, 9), e.stw!(8, Hdr.TIMEOUT_STEP, BLK), e.mfdec!(10), e.stw!(10, Hdr.TIMEOUT_DEC, BLK));
   a.emit(e.stw!(9, Hdr.TIMEOUT_DELIVERED, BLK), e.stw!(ARM, Hdr.TIMEOUT_ARM, BLK));
   a.emit(e.std!(5, Hdr.TIMEOUT_TB, BLK), e.std!(DEADLINE, Hdr.TIMEOUT_DEADLINE, BLK));
-  a.to('final', (o) => e.b!(o));
+  a.branch('final', (o) => e.b!(o));
 
   handler(a);
   const code = a.link();
