@@ -6,8 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DoorbellBug, Doorbells, MSGCLRP_XO, MSGSNDP_XO } from '../hypervisor/l1/doorbells.js';
-import { LoopTable, NestedApi } from '../hypervisor/l1/loop-table.js';
+import { LoopTable } from '../hypervisor/l1/loop-table.js';
 import type { NestedVcpu } from '../hypervisor/l1/nested-vcpu.js';
+import { loopSpec } from './support/loop-entries.js';
 
 const DPDES_TYPE = 5 << 27;
 
@@ -15,30 +16,7 @@ const DPDES_TYPE = 5 << 27;
 function rig(bugs = 0) {
   const table = LoopTable.create(8);
   const views = [0, 1, 2, 3].map((v) => {
-    const e = table.add({
-      guestId: 1,
-      vcpuId: v,
-      inAddr: 0,
-      inBytes: 0,
-      outAddr: 0,
-      outBytes: 0,
-      hdecTicks: 0,
-      root: { base: 0, addrBits: 52, rootBits: 13 },
-      api: NestedApi.V2,
-      policy: {
-        refreshEvery: 0,
-        refreshAddr: 0,
-        refreshBytes: 0,
-        pendingEvery: 0,
-        irqEvery: 0,
-        irqFlags: 0,
-        lpcrHi: 0,
-        lpcrLo: 0,
-        doorbellThreads: 2,
-        doorbellFlags: bugs,
-        vpaFlags: 0,
-      },
-    });
+    const e = table.add(loopSpec(1, v, { doorbellThreads: 2, doorbellFlags: bugs }));
     return { e, db: new Doorbells(table, e, 1, v) };
   });
   const sent: number[][] = [[], [], [], []];

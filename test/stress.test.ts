@@ -20,6 +20,7 @@ import type { SimulationBase } from '../src/simulation.js';
 import { runStress, type StressReport, Watchdog } from '../src/stress/run.js';
 import { stressScenarioSchema } from '../src/stress/scenario.js';
 import { runCli } from './cli-harness.js';
+import { loopSpec } from './support/loop-entries.js';
 
 /** Runs a scenario given as an object (validated like a file). */
 async function stress(
@@ -293,17 +294,7 @@ describe('fault injection', () => {
 describe('the watchdog', () => {
   it('reports a runnable vCPU whose step count stays put while time goes on, once', () => {
     const loops = LoopTable.create(4);
-    const e = loops.add({
-      guestId: 7,
-      vcpuId: 2,
-      inAddr: 0,
-      inBytes: 0,
-      outAddr: 0,
-      outBytes: 0,
-      hdecTicks: 0,
-      root: { base: 0, addrBits: 52, rootBits: 13 },
-      api: 2,
-    });
+    const e = loops.add(loopSpec(7, 2));
     let now = 0;
     const sim = {
       l1: { loops },

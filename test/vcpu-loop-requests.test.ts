@@ -5,11 +5,12 @@
  * retry; and an entry that went in carries them once.
  */
 import { describe, expect, it } from 'vitest';
-import { LoopTable, NestedApi } from '../hypervisor/l1/loop-table.js';
+import { LoopTable } from '../hypervisor/l1/loop-table.js';
 import type { ExitView, NestedVcpu } from '../hypervisor/l1/nested-vcpu.js';
 import { L1VcpuLoop, type OwnerPolicy, Step } from '../hypervisor/l1/vcpu-loop.js';
 import { H, Vector } from '../hypervisor/papr.js';
 import { GuestRam } from '../mem/ram.js';
+import { loopSpec } from './support/loop-entries.js';
 
 /** A vCPU whose entries answer `answers` in turn, recording whether each carried the request. */
 function fakeVcpu(answers: number[], carried: boolean[]): NestedVcpu {
@@ -40,17 +41,7 @@ function fakeVcpu(answers: number[], carried: boolean[]): NestedVcpu {
 describe('the loop’s one-shot entry requests', () => {
   it('survive H_BUSY and a rebuild on another core, and go with exactly one entry', () => {
     const table = LoopTable.create(2);
-    const e = table.add({
-      guestId: 1,
-      vcpuId: 0,
-      inAddr: 0,
-      inBytes: 0,
-      outAddr: 0,
-      outBytes: 0,
-      hdecTicks: 0,
-      root: { base: 0, addrBits: 52, rootBits: 13 },
-      api: NestedApi.V2,
-    });
+    const e = table.add(loopSpec(1, 0));
     const policy: OwnerPolicy = {
       refreshEvery: 0,
       refresh: () => undefined,

@@ -6,39 +6,17 @@
  * test/stress.test.ts, irq-storm.
  */
 import { describe, expect, it } from 'vitest';
-import { L, LoopTable, NestedApi } from '../hypervisor/l1/loop-table.js';
+import { L, LoopTable } from '../hypervisor/l1/loop-table.js';
 import type { NestedVcpu } from '../hypervisor/l1/nested-vcpu.js';
 import { FLOOD_LIMIT, IrqBug, LPCR_MER, VIRQ_SOURCE, VirtualIrq } from '../hypervisor/l1/virtual-irq.js';
+import { loopSpec } from './support/loop-entries.js';
 
 const L2_LPCR = 0x0200_0000;
 
 /** A loop-table entry with an interrupt policy, and a vCPU that records the LPCRs it is sent. */
 function rig(bugs = 0) {
   const table = LoopTable.create(4);
-  const e = table.add({
-    guestId: 1,
-    vcpuId: 0,
-    inAddr: 0,
-    inBytes: 0,
-    outAddr: 0,
-    outBytes: 0,
-    hdecTicks: 0,
-    root: { base: 0, addrBits: 52, rootBits: 13 },
-    api: NestedApi.V2,
-    policy: {
-      refreshEvery: 0,
-      refreshAddr: 0,
-      refreshBytes: 0,
-      pendingEvery: 0,
-      irqEvery: 3,
-      irqFlags: bugs,
-      lpcrHi: 0,
-      lpcrLo: L2_LPCR,
-      doorbellThreads: 0,
-      doorbellFlags: 0,
-      vpaFlags: 0,
-    },
-  });
+  const e = table.add(loopSpec(1, 0, { irqEvery: 3, irqFlags: bugs, lpcrLo: L2_LPCR }));
   const sent: number[] = [];
   const vcpu = { setLpcr: (_hi: number, lo: number) => sent.push(lo) } as unknown as NestedVcpu;
   return { table, e, irq: new VirtualIrq(table, e), vcpu, sent };

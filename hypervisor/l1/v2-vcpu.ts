@@ -83,43 +83,43 @@ export class V2Vcpu implements NestedVcpu {
 
   readonly l0KeepsDispatchCount = true;
 
-  /** SET_STATE of VPA (0x0C02); the GSB goes in the run output buffer, as for readGpr. */
+  /** SET_STATE of VPA (0x0C02): the VPA's L1 address, or all ones for none. */
   setVpa(l1ra: number, core: number): number {
+    return this.oneElement(
+      Hcall.H_GUEST_SET_STATE,
+      VPA,
+      l1ra < 0 ? -1 : Math.floor(l1ra / 4294967296),
+      l1ra < 0 ? -1 : l1ra | 0,
+      core,
+    );
+  }
+
+  readGpr(n: number, core: number): { hi: number; lo: number } | undefined {
+    if (this.oneElement(Hcall.H_GUEST_GET_STATE, GPR0 + n, 0, 0, core) !== H.SUCCESS) return undefined;
+    const dv = this.output.ram.dv;
+    return { hi: dv.getInt32(this.output.addr + 8, false), lo: dv.getInt32(this.output.addr + 12, false) };
+  }
+
+  /**
+   * A GET or SET_STATE of one 8-byte element `id` (value (hi, lo) for a SET) of this vCPU between
+   * runs. The GSB goes in the run output buffer: its exit data was parsed already, and nothing reads
+   * the buffer again before the next H_GUEST_RUN_VCPU fills it.
+   */
+  private oneElement(opcode: number, id: number, hi: number, lo: number, core: number): number {
     const at = this.output.addr;
     const dv = this.output.ram.dv;
     dv.setUint32(at, 1, false);
-    dv.setUint16(at + 4, VPA, false);
+    dv.setUint16(at + 4, id, false);
     dv.setUint16(at + 6, 8, false);
-    dv.setInt32(at + 8, l1ra < 0 ? -1 : Math.floor(l1ra / 4294967296), false);
-    dv.setInt32(at + 12, l1ra < 0 ? -1 : l1ra | 0, false);
+    dv.setInt32(at + 8, hi, false);
+    dv.setInt32(at + 12, lo, false);
     const r = this.r;
     r.clear();
-    r.setInt(3, Hcall.H_GUEST_SET_STATE);
+    r.setInt(3, opcode);
     r.setInt(5, this.guestId);
     r.setInt(6, this.vcpuId);
     r.setInt(7, at);
     r.setInt(8, 16);
     return this.port.hcall(r, core);
-  }
-
-  /**
-   * One-element H_GUEST_GET_STATE. The GSB goes in the run output buffer: its exit data was parsed
-   * already, and nothing reads the buffer again before the next H_GUEST_RUN_VCPU fills it.
-   */
-  readGpr(n: number, core: number): { hi: number; lo: number } | undefined {
-    const at = this.output.addr;
-    const dv = this.output.ram.dv;
-    dv.setUint32(at, 1, false);
-    dv.setUint16(at + 4, GPR0 + n, false);
-    dv.setUint16(at + 6, 8, false);
-    const r = this.r;
-    r.clear();
-    r.setInt(3, Hcall.H_GUEST_GET_STATE);
-    r.setInt(5, this.guestId);
-    r.setInt(6, this.vcpuId);
-    r.setInt(7, at);
-    r.setInt(8, 16);
-    if (this.port.hcall(r, core) !== H.SUCCESS) return undefined;
-    return { hi: dv.getInt32(at + 8, false), lo: dv.getInt32(at + 12, false) };
   }
 }
