@@ -350,6 +350,25 @@ describe('the command', () => {
     expect(r.out).toMatch(/vpa +[\d,]+ registrations/);
   });
 
+  it('--list names every stressor with its line and defaults, and runs nothing', async () => {
+    const r = await run('--list');
+    expect(r.code).toBe(0);
+    for (const name of [
+      'atomic',
+      'tlb-storm',
+      'churn',
+      'state-races',
+      'irq-storm',
+      'doorbells',
+      'vpa',
+      'timer-edges',
+      'hcall-fuzz',
+    ])
+      expect(r.out).toMatch(new RegExp(`^${name} +\\S`, 'm'));
+    expect(r.out).toMatch(/defaults: \{ guests: 2, vcores: 2, rounds: 200, hdecTicks: 1000 \}/);
+    expect(r.out).not.toMatch(/checks evaluated/);
+  });
+
   it.each([
     [['/nonexistent.yaml'], /cannot read the stress scenario/],
     [['--duration', 'soon'], /--duration: 'soon' is not a duration/],

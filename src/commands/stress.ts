@@ -15,6 +15,7 @@ import { ExitCode, UserError } from '../errors.js';
 import { packageRoot } from '../package-files.js';
 import { readYaml } from '../scenario/load.js';
 import { formatMinimized, minimizedJson, minimizeFuzz } from '../stress/minimize.js';
+import { STRESSORS } from '../stress/registry.js';
 import { runStress, type StressReport } from '../stress/run.js';
 import { type StressScenario, stressScenarioSchema } from '../stress/scenario.js';
 import {
@@ -37,6 +38,7 @@ interface StressArgs extends TraceArgs, MachineArgs {
   chaos?: boolean;
   mutant?: string[];
   minimize?: boolean;
+  list?: boolean;
   json: boolean;
 }
 
@@ -73,6 +75,10 @@ export function stressCommand(io: Io, setExit: (code: number) => void): CommandM
           type: 'string',
           array: true,
           describe: `TEST ONLY: plant a bug the checks must catch (${MUTANT_NAMES})`,
+        })
+        .option('list', {
+          type: 'boolean',
+          describe: 'list the stressors a scenario can hold, what each does and its defaults, then exit',
         })
         .option('minimize', {
           type: 'boolean',
@@ -113,7 +119,23 @@ function mutants(values: string[] | undefined): Mutants {
   return m;
 }
 
+/** `--list`: each stressor with its one line and its parameters' defaults. */
+function stressorList(): string {
+  const lines: string[] = [];
+  for (const [name, e] of Object.entries(STRESSORS)) {
+    const defaults = Object.entries(e.params.parse({}) as Record<string, unknown>)
+      .map(([k, v]) => `${k}: ${String(v)}`)
+      .join(', ');
+    lines.push(`${name.padEnd(12)} ${e.describe}`, `${''.padEnd(12)} defaults: { ${defaults} }`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 async function stress(io: Io, a: StressArgs): Promise<number> {
+  if (a.list) {
+    io.out(stressorList());
+    return ExitCode.OK;
+  }
   const file = resolve(a.scenario ?? defaultStressScenario());
   const scenario: StressScenario = readYaml(file, stressScenarioSchema, 'stress scenario');
   if (a.seed !== undefined && !Number.isSafeInteger(a.seed))
