@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { encode } from '../cores/encode.js';
 import { invalidateCode } from '../cores/isa/predecode.js';
 import { defaultL0Config, L0, type L0Config } from '../hypervisor/l0/l0.js';
-import { VPA_YIELD_COUNT } from '../hypervisor/l0/state.js';
+import { LPPACA_YIELD_COUNT } from '../hypervisor/lppaca.js';
 import { H, Hcall, RptTarget, RptType, RunFlags, Vector } from '../hypervisor/papr.js';
 import { Perm } from '../mem/radix.js';
 import { elementFromRoot } from '../mem/radix-root.js';
@@ -337,16 +337,16 @@ describe('lifecycle: create → set state → run → exit → get state → del
 
 describe('the L2 VPA (0x0C02): L0 keeps its dispatch count', () => {
   const VPA = FRAMES + DATA; // L1 address of the VPA: the L2's mapped data page
-  const yieldCount = (l0: L0) => l0.ram.dv.getUint32(VPA + VPA_YIELD_COUNT, false);
+  const yieldCount = (l0: L0) => l0.ram.dv.getUint32(VPA + LPPACA_YIELD_COUNT, false);
 
   it('is even while the vCPU runs and odd once it left, +2 per run; none after deregistration', () => {
     const r = rig();
-    r.l0.ram.dv.setUint32(VPA + VPA_YIELD_COUNT, 1, false); // L1's init: not running
+    r.l0.ram.dv.setUint32(VPA + LPPACA_YIELD_COUNT, 1, false); // L1's init: not running
     expect(setState(r.l0, r.guest, 0, { VPA: BigInt(VPA) }).rc).toBe(H.SUCCESS);
     // The L2 reads its yield count (big-endian) into r4 and makes an hcall.
     program(r.l0, CODE, [
       e.li!(5, 0),
-      e.ori!(5, 5, DATA + VPA_YIELD_COUNT),
+      e.ori!(5, 5, DATA + LPPACA_YIELD_COUNT),
       e.lwbrx!(4, 0, 5),
       e.li!(3, 0x77),
       e.sc!(1),

@@ -20,6 +20,7 @@ import { GsbCursor } from '../gsb/codec.js';
 import { type ElementDef, elementById } from '../gsb/elements.js';
 import { copyMaskedValue } from '../gsb/mask.js';
 import { checkGsb, type GsbCheck, newGsbCheck, type RequestKind } from '../gsb/validate.js';
+import { VPA_MIN_BYTES } from '../lppaca.js';
 import { H, LogicalPvr } from '../papr.js';
 import type { L0 } from './l0.js';
 import { G, Hdr } from './partitions.js';
@@ -29,11 +30,6 @@ import type { HcallRegs } from './regs.js';
 const scratch = new DataView(new ArrayBuffer(32));
 const cursor = new GsbCursor();
 const check = newGsbCheck();
-
-/** PAPR's smallest VPA (lppaca), in bytes. */
-export const VPA_MIN_BYTES = 640;
-/** Byte offset of the lppaca's dispatch (yield) count, a big-endian u32: odd while not running. */
-export const VPA_YIELD_COUNT = 0x100;
 
 /** True when [addr, addr + size) lies inside L1 memory. */
 function inL1(l0: L0, addr: number, size: number): boolean {

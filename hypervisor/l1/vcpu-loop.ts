@@ -18,11 +18,13 @@
  * The loop keeps no state of its own between steps: the vCPU's in L1 memory (NestedVcpu), whether
  * it is finished in L1's loop table. So the multicore runtime can rebuild it on another core.
  */
+import { Facility } from '../../cores/isa/cpu.js';
 import { disasm } from '../../cores/isa/decode.js';
 import type { GuestRam } from '../../mem/ram.js';
 import { HcallLevel } from '../../src/trace/layout.js';
 import { type TraceRecorder, wallMicros } from '../../src/trace/recorder.js';
 import type { HcallRegs } from '../l0/regs.js';
+import { bumpDispatch, LPPACA_SIZE, LPPACA_YIELD_COUNT, VPA_MIN_BYTES } from '../lppaca.js';
 import { H, Hcall, NestsimHcall, Vector } from '../papr.js';
 import { type Doorbells, MSGCLRP_XO, MSGSNDP_XO } from './doorbells.js';
 import { L, type LoopTable, RunRequest } from './loop-table.js';
@@ -105,8 +107,6 @@ const hex = (v: number) => `0x${v.toString(16)}`;
 /** H_REGISTER_VPA: the subfunction is flags bits 16:18 (IBM), i.e. (flags >> 45) & 7. */
 const VPA_FUNC_SHIFT = 45;
 const VpaFunc = { REGISTER: 1, DEREGISTER: 5 } as const;
-/** Byte offset of the lppaca's yield (dispatch) count, big-endian u32 (hypervisor/l0/state.ts). */
-const VPA_YIELD_COUNT = 0x100;
 
 /** Test-only L1 bugs of the VPA path (L.VPA_FLAGS bits). */
 export const VpaBug = {
@@ -114,18 +114,11 @@ export const VpaBug = {
   KEEP_AFTER_DEREGISTER: 1,
 } as const;
 
-/** yield_count += 1 in the lppaca at L1 address `vpa` (big-endian, as the guest reads it). */
-function bumpDispatch(ram: GuestRam, vpa: number): void {
-  const at = vpa + VPA_YIELD_COUNT;
-  ram.dv.setUint32(at, (ram.dv.getUint32(at, false) + 1) >>> 0, false);
+/** Whether `word` is msgsndp or msgclrp (primary opcode 31 and their XO). */
+function isDoorbellInstruction(word: number): boolean {
+  const xo = (word >>> 1) & 0x3ff;
+  return word >>> 26 === 31 && (xo === MSGSNDP_XO || xo === MSGCLRP_XO);
 }
-
-/** HFSCR facility of msgsndp/msgclrp (cores/isa/cpu.ts Facility.MSGP). */
-const MSGP = 10;
-
-/** Whether `word` is msgsndp or msgclrp. */
-const isDoorbellInstruction = (word: number) =>
-  word >>> 26 === 31 && (((word >>> 1) & 0x3ff) === MSGSNDP_XO || ((word >>> 1) & 0x3ff) === MSGCLRP_XO);
 
 /** The L1 vCPU loop of one L2 vCPU. */
 export class L1VcpuLoop {
@@ -248,7 +241,7 @@ export class L1VcpuLoop {
   private facilityUnavailable(core: number): Step {
     const o = this.vcpu.exit;
     const facility = o.hfscrHi >>> 24;
-    if (facility !== MSGP || this.policy?.doorbells == null)
+    if (facility !== Facility.MSGP || this.policy?.doorbells == null)
       return this.fail(`hypervisor facility ${facility} unavailable at NIA ${this.nia()}`);
     const bytes = this.mem.read(o.niaHi * 4294967296 + (o.niaLo >>> 0), 4);
     if (!bytes) return this.fail(`msgsndp/msgclrp exit at NIA ${this.nia()}: the instruction cannot be read`);
@@ -342,13 +335,13 @@ export class L1VcpuLoop {
     }
     if (fn !== VpaFunc.REGISTER) return this.answer(H.PARAMETER, 0);
     if (addr % 128 !== 0) return this.answer(H.PARAMETER, 0);
-    const size = this.mem.read(addr + 4, 2);
+    const size = this.mem.read(addr + LPPACA_SIZE, 2);
     if (!size) return this.answer(H.PARAMETER, 0);
     const bytes = (size[0]! << 8) | size[1]!;
-    if (bytes < 640 || (addr % 4096) + bytes > 4096) return this.answer(H.PARAMETER, 0);
+    if (bytes < VPA_MIN_BYTES || (addr % 4096) + bytes > 4096) return this.answer(H.PARAMETER, 0);
     const l1 = this.mem.l1Address(addr);
     if (l1 < 0) return this.answer(H.PARAMETER, 0);
-    this.mem.ram.dv.setUint32(l1 + VPA_YIELD_COUNT, 1, false);
+    this.mem.ram.dv.setUint32(l1 + LPPACA_YIELD_COUNT, 1, false); // not running
     const rc = this.vcpu.setVpa(l1, core);
     if (rc !== H.SUCCESS) return this.l0Refused('registering the VPA', rc);
     this.table.setVpa(this.entry, l1);

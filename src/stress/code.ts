@@ -1,5 +1,12 @@
 /** A tiny assembler for the stressors' L2 programs: instruction words and branches to labels. */
 
+import { encode as e } from '../../cores/encode.js';
+
+/** The u32 counter at `base` + `off` += 1, through register `scratch`. */
+export function increment(scratch: number, off: number, base: number): number[] {
+  return [e.lwz!(scratch, off, base), e.addi!(scratch, scratch, 1), e.stw!(scratch, off, base)];
+}
+
 /** Words with forward/backward branches to labels, resolved at the end. */
 export class Code {
   readonly words: number[] = [];

@@ -15,10 +15,10 @@
  */
 import type { ElfImage } from '../../cores/elf.js';
 import { encode as e } from '../../cores/encode.js';
-import { firmwareImage } from '../../hypervisor/l1/firmware.js';
 import { Vector } from '../../hypervisor/papr.js';
 import { CODE_BASE, dataSegment, exitWith, imageOf } from '../programs.js';
-import { Code } from './code.js';
+import { Code, increment } from './code.js';
+import { firmwareWithHandler } from './handler-firmware.js';
 
 /** Where the per-vCPU blocks start (L2 real address), BLOCK_BYTES each. */
 export const DOORBELL_DATA = 0x20_0000;
@@ -34,11 +34,7 @@ const TBR_TB = 268;
 const EE = 0x8000;
 const BLK = 20;
 
-const bump = (reg: number, off: number) => [
-  e.lwz!(reg, off, BLK),
-  e.addi!(reg, reg, 1),
-  e.stw!(reg, off, BLK),
-];
+const bump = (reg: number, off: number) => increment(reg, off, BLK);
 
 /** The program for `rounds` (< 2^31) rounds; the handler follows the main program. */
 function doorbellCode(rounds: number): { code: number[]; handlerAt: number } {
@@ -87,10 +83,10 @@ function doorbellCode(rounds: number): { code: number[]; handlerAt: number } {
 export function doorbellImage(rounds: number, vcpus: number): { image: ElfImage; firmware: Uint8Array } {
   if (!Number.isInteger(rounds) || rounds < 1 || rounds >= 2 ** 31) throw new RangeError(`rounds ${rounds}`);
   const { code, handlerAt } = doorbellCode(rounds);
-  const fw = firmwareImage();
-  const dv = new DataView(fw.buffer, fw.byteOffset, fw.byteLength);
-  dv.setUint32(Vector.DOORBELL, e.b!(CODE_BASE + 4 * handlerAt - Vector.DOORBELL), true);
-  return { image: imageOf(code, [dataSegment(DOORBELL_DATA, vcpus * BLOCK_BYTES)]), firmware: fw };
+  return {
+    image: imageOf(code, [dataSegment(DOORBELL_DATA, vcpus * BLOCK_BYTES)]),
+    firmware: firmwareWithHandler(Vector.DOORBELL, CODE_BASE + 4 * handlerAt),
+  };
 }
 
 /** One vCPU's counters as the program left them. */

@@ -13,9 +13,10 @@
  */
 import type { ElfImage } from '../../cores/elf.js';
 import { encode as e } from '../../cores/encode.js';
-import { firmwareImage } from '../../hypervisor/l1/firmware.js';
 import { Hcall, Vector } from '../../hypervisor/papr.js';
 import { CODE_BASE, dataSegment, exitWith, imageOf } from '../programs.js';
+import { increment } from './code.js';
+import { firmwareWithHandler } from './handler-firmware.js';
 
 /** Where the per-vCPU blocks start (L2 real address); one block of BLOCK_BYTES per vCPU. */
 export const IRQ_DATA = 0x20_0000;
@@ -30,7 +31,7 @@ const EE = 0x8000;
 const BLK = 22;
 
 /** r25 += 1 at BLK+off. */
-const bump = (off: number) => [e.lwz!(25, off, BLK), e.addi!(25, 25, 1), e.stw!(25, off, BLK)];
+const bump = (off: number) => increment(25, off, BLK);
 
 /** The program for vCPUs counting `trips` (< 2^31) times; its handler follows the main program. */
 function irqCode(trips: number): { code: number[]; handlerAt: number } {
@@ -83,13 +84,9 @@ function irqCode(trips: number): { code: number[]; handlerAt: number } {
 export function irqImage(trips: number, vcpus: number): { image: ElfImage; firmware: Uint8Array } {
   if (!Number.isInteger(trips) || trips < 1 || trips >= 2 ** 31) throw new RangeError(`trips ${trips}`);
   const { code, handlerAt } = irqCode(trips);
-  const fw = firmwareImage();
-  const dv = new DataView(fw.buffer, fw.byteOffset, fw.byteLength);
-  const handler = CODE_BASE + 4 * handlerAt;
-  dv.setUint32(Vector.EXTERNAL, e.b!(handler - Vector.EXTERNAL), true);
   return {
     image: imageOf(code, [dataSegment(IRQ_DATA, vcpus * BLOCK_BYTES)]),
-    firmware: fw,
+    firmware: firmwareWithHandler(Vector.EXTERNAL, CODE_BASE + 4 * handlerAt),
   };
 }
 

@@ -27,10 +27,10 @@
  */
 import type { ElfImage } from '../../cores/elf.js';
 import { encode as e } from '../../cores/encode.js';
-import { firmwareImage } from '../../hypervisor/l1/firmware.js';
 import { Hcall, NestsimHcall, Vector } from '../../hypervisor/papr.js';
 import { CODE_BASE, dataSegment, imageOf } from '../programs.js';
-import { Code } from './code.js';
+import { Code, increment } from './code.js';
+import { firmwareWithHandler } from './handler-firmware.js';
 
 /** Where the per-vCPU blocks start (L2 real address). */
 export const TIMER_DATA = 0x20_0000;
@@ -161,7 +161,7 @@ const DEADLINE = 18;
 
 /** r8 += 1 at BLK+off (a u32 counter). */
 function bump(a: Code, off: number): void {
-  a.emit(e.lwz!(8, off, BLK), e.addi!(8, 8, 1), e.stw!(8, off, BLK));
+  a.emit(...increment(8, off, BLK));
 }
 
 /** MSR[EE] ← on (through r8; mtmsrd L = 1 changes only EE and RI). */
@@ -416,15 +416,6 @@ function timerCode(stride: number): { code: number[]; handlerAt: number; handler
  */
 export const HANDLER_TICKS = timerCode(4096).handlerWords + ARM_WORDS + 1;
 
-/** The firmware with 0x900 branching to `handler` (an L2 real address). */
-export function timerFirmware(handler: number): Uint8Array {
-  const fw = firmwareImage();
-  const dv = new DataView(fw.buffer, fw.byteOffset, fw.byteLength);
-  dv.setUint32(Vector.DECREMENTER, e.b!(handler - Vector.DECREMENTER), true);
-  dv.setUint32(Vector.DECREMENTER + 4, e.trap!(), true);
-  return fw;
-}
-
 /** The program image for one guest (every vCPU's schedule in its data) and its firmware. */
 export function timerImage(schedules: readonly TimerSchedule[]): {
   image: ElfImage;
@@ -457,7 +448,7 @@ export function timerImage(schedules: readonly TimerSchedule[]): {
   });
   return {
     image: imageOf(code, [dataSegment(TIMER_DATA, data.length, data)]),
-    firmware: timerFirmware(CODE_BASE + 4 * handlerAt),
+    firmware: firmwareWithHandler(Vector.DECREMENTER, CODE_BASE + 4 * handlerAt),
     stride,
   };
 }

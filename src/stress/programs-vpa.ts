@@ -14,9 +14,10 @@
  */
 import type { ElfImage } from '../../cores/elf.js';
 import { encode as e } from '../../cores/encode.js';
+import { LPPACA_SIZE, LPPACA_YIELD_COUNT } from '../../hypervisor/lppaca.js';
 import { H, Hcall } from '../../hypervisor/papr.js';
 import { dataSegment, exitWith, imageOf } from '../programs.js';
-import { Code } from './code.js';
+import { Code, increment } from './code.js';
 
 /** Where the per-vCPU pages start (L2 real address). */
 export const VPA_DATA = 0x20_0000;
@@ -40,9 +41,6 @@ export const VpaCount = {
   DONE: 0x18,
   LAST_BAD_RC: 0x1c,
 } as const;
-/** lppaca: size (be16) at 4, yield_count (be32) at 0x100. */
-export const LPPACA_SIZE = 4;
-export const YIELD_COUNT = 0x100;
 /** An L2 address outside any guest of the stressor. */
 const OUTSIDE = 0x7000_0000;
 /** Reads of the count around cedes per round. */
@@ -52,7 +50,7 @@ const PG = 20; // the vCPU's page
 const ME = 21; // its vCPU id
 const CNT = 19; // its counters
 
-const bump = (off: number) => [e.lwz!(8, off, CNT), e.addi!(8, 8, 1), e.stw!(8, off, CNT)];
+const bump = (off: number) => increment(8, off, CNT);
 
 /** r4 ← (fn << 45): the H_REGISTER_VPA flags of subfunction `fn`. */
 const flags = (fn: number) => [e.li!(4, fn), e.sldi!(4, 4, 45)];
@@ -87,7 +85,11 @@ function vpaCode(rounds: number): number[] {
   call(H.SUCCESS, VpaCount.CONFORMANCE); // deregister with none registered
 
   c.emit(e.lis!(8, rounds >>> 16), e.ori!(8, 8, rounds & 0xffff), e.mtctr!(8), e.li!(23, VpaPage.VPA_B));
-  c.label('round').emit(e.xori!(23, 23, VpaPage.VPA_B), e.add!(22, PG, 23), e.addi!(24, 22, YIELD_COUNT));
+  c.label('round').emit(
+    e.xori!(23, 23, VpaPage.VPA_B),
+    e.add!(22, PG, 23),
+    e.addi!(24, 22, LPPACA_YIELD_COUNT),
+  );
   c.emit(...flags(1), ...self, e.mr!(6, 22));
   call(H.SUCCESS, VpaCount.REGISTER_FAILED);
   for (let k = 0; k < CEDES; k++) {

@@ -17,11 +17,12 @@
  */
 import { Pending, R } from '../../../cores/vcpu.js';
 import { wallMicros } from '../../../src/trace/recorder.js';
+import { bumpDispatch } from '../../lppaca.js';
 import { H } from '../../papr.js';
 import type { HcallHandler, L0 } from '../l0.js';
 import { G, GuestState, S } from '../partitions.js';
 import type { HcallRegs } from '../regs.js';
-import { setThreadState, VPA_YIELD_COUNT } from '../state.js';
+import { setThreadState } from '../state.js';
 import { FlagHi, hasReservedFlags } from './flags.js';
 
 /** RunFlags (papr.ts) as high-word bits: external interrupt, privileged doorbell, system reset. */
@@ -117,9 +118,9 @@ function runAndReport(
   const w0 = tr === undefined ? 0 : wallMicros();
   // L0 owns the L2's dispatch count (spec §13): even while the vCPU runs, odd once it left.
   const vpa = vpaOf(v);
-  if (vpa >= 0) bumpDispatch(l0, vpa);
+  if (vpa >= 0) bumpDispatch(l0.ram, vpa);
   const x = seat.core.run(vcpu, seat.ctx, l0.sliceFor(slot));
-  if (vpa >= 0) bumpDispatch(l0, vpa);
+  if (vpa >= 0) bumpDispatch(l0.ram, vpa);
   seat.partition.leave();
   l0.stats.exit(guestId, vcpuId, x.vector, x.retired);
   if (tr !== undefined) {
@@ -165,13 +166,6 @@ function vpaOf(v: Int32Array): number {
   const lo = v[R.VPA + 1]!;
   if ((hi === 0 && lo === 0) || (hi === -1 && lo === -1)) return -1;
   return hi * 4294967296 + (lo >>> 0); // checked at SET_STATE: 640 bytes inside L1 memory
-}
-
-/** yield_count += 1 in the lppaca at L1 address `vpa` (big-endian, as the guest reads it). */
-function bumpDispatch(l0: L0, vpa: number): void {
-  const dv = l0.ram.dv;
-  const at = vpa + VPA_YIELD_COUNT;
-  dv.setUint32(at, (dv.getUint32(at, false) + 1) >>> 0, false);
 }
 
 /** Value bytes of an exit element: HEIR is 8 (decisions table), HDSISR 4, the rest 8. */
