@@ -37,7 +37,7 @@ export class V2Vcpu implements NestedVcpu {
     return this.output;
   }
 
-  /** Run flags of the next entry (one shot). */
+  /** Run flags of the next entry (one shot: the loop asks again for a retry, loop-table.ts RUN_REQUESTS). */
   private flags = 0n;
 
   requestExternal(): void {
@@ -52,8 +52,8 @@ export class V2Vcpu implements NestedVcpu {
     r.setInt(5, this.guestId);
     r.setInt(6, this.vcpuId);
     const rc = this.port.hcall(r, core);
-    if (rc === H.BUSY) return rc; // the input buffer and the flags stay for the retry
     this.flags = 0n;
+    if (rc === H.BUSY) return rc; // the input buffer stays for the retry
     this.input.reset();
     if (rc !== H.SUCCESS) return rc;
     this.vector = r.num(4);
